@@ -1,0 +1,38 @@
+using System.Security.Claims;
+using ComputeLedger.Host.Infrastructure;
+using ComputeLedger.Ledger.Commitments.AchievingMilestone;
+using Marten;
+using Wolverine.Http;
+
+namespace ComputeLedger.Host.Commitments.AchievingMilestone;
+
+public sealed record AchieveMilestoneRequest(LocalDate? AchievedOn, string? Evidence, long? ExpectedVersion);
+
+public static class AchieveMilestoneEndpoint
+{
+    [WolverinePost("/api/commitments/{id}/milestones/{milestoneId}/achieve", OperationId = "AchieveMilestone")]
+    [Tags("Commitments")]
+    public static Task<IResult> Post(string id, string milestoneId, AchieveMilestoneRequest? request, IDocumentSession session, IClock clock,
+        ClaimsPrincipal user, HttpRequest http, CancellationToken ct)
+    {
+        var errors = new List<(string, string)>();
+        if (request?.AchievedOn is null)
+        {
+            errors.Add(("achievedOn", "achievedOn is required: the business date the milestone happened (yyyy-MM-dd)."));
+        }
+
+        if (string.IsNullOrWhiteSpace(request?.Evidence))
+        {
+            errors.Add(("evidence", "evidence is required: say what proves the milestone (a report, a link, a reference)."));
+        }
+
+        if (errors.Count > 0)
+        {
+            return Task.FromResult<IResult>(Problems.Invalid(errors));
+        }
+
+        var command = new AchieveMilestone(id, milestoneId, request!.AchievedOn!.Value, request.Evidence!.Trim(), Caller.From(user).Name);
+        return CommitmentStream.Decide(session, id, CommitmentStream.ExpectedVersion(request.ExpectedVersion, http),
+            state => AchieveMilestoneDecider.Decide(command, state, clock.GetCurrentInstant()), ct);
+    }
+}

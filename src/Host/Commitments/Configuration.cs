@@ -1,0 +1,23 @@
+using ComputeLedger.Ledger.Commitments;
+using ComputeLedger.Projections.Commitments;
+using JasperFx.Events.Projections;
+using Marten;
+
+namespace ComputeLedger.Host.Commitments;
+
+public static class Configuration
+{
+    public static StoreOptions AddCommitments(this StoreOptions options)
+    {
+        // Stored names are part of the ledger's format: renaming a C# type must never orphan old events.
+        options.Events.MapEventType<CommitmentOffered>("commitment_offered");
+        options.Events.MapEventType<CommitmentSigned>("commitment_signed");
+        options.Events.MapEventType<CommitmentDeclined>("commitment_declined");
+        options.Events.MapEventType<MilestoneAchieved>("milestone_achieved");
+        options.Events.MapEventType<TrancheReleased>("tranche_released");
+
+        // Inline: one small document per deal, and every write answers with the state it produced.
+        options.Projections.Add<TrancheEligibilityProjection>(ProjectionLifecycle.Inline);
+        return options;
+    }
+}

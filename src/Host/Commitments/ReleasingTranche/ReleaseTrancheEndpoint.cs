@@ -1,0 +1,27 @@
+using System.Security.Claims;
+using ComputeLedger.Host.Infrastructure;
+using ComputeLedger.Ledger.Commitments.ReleasingTranche;
+using Marten;
+using Wolverine.Http;
+
+namespace ComputeLedger.Host.Commitments.ReleasingTranche;
+
+public sealed record ReleaseTrancheRequest(LocalDate? ReleasedOn, long? ExpectedVersion);
+
+public static class ReleaseTrancheEndpoint
+{
+    [WolverinePost("/api/commitments/{id}/tranches/{trancheId}/release", OperationId = "ReleaseTranche")]
+    [Tags("Commitments")]
+    public static Task<IResult> Post(string id, string trancheId, ReleaseTrancheRequest? request, IDocumentSession session, IClock clock,
+        ClaimsPrincipal user, HttpRequest http, CancellationToken ct)
+    {
+        if (request?.ReleasedOn is not { } releasedOn)
+        {
+            return Task.FromResult<IResult>(Problems.Invalid("releasedOn", "releasedOn is required: the business date the tranche is paid (yyyy-MM-dd)."));
+        }
+
+        var command = new ReleaseTranche(id, trancheId, releasedOn, Caller.From(user).Name);
+        return CommitmentStream.Decide(session, id, CommitmentStream.ExpectedVersion(request.ExpectedVersion, http),
+            state => ReleaseTrancheDecider.Decide(command, state, clock.GetCurrentInstant()), ct);
+    }
+}

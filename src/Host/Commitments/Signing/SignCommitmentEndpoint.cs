@@ -1,0 +1,26 @@
+using System.Security.Claims;
+using ComputeLedger.Host.Infrastructure;
+using ComputeLedger.Ledger.Commitments.Signing;
+using Marten;
+using Wolverine.Http;
+
+namespace ComputeLedger.Host.Commitments.Signing;
+
+public sealed record SignRequest(LocalDate? SignedOn, long? ExpectedVersion);
+
+public static class SignCommitmentEndpoint
+{
+    [WolverinePost("/api/commitments/{id}/sign", OperationId = "SignCommitment")]
+    [Tags("Commitments")]
+    public static Task<IResult> Post(string id, SignRequest? request, IDocumentSession session, IClock clock, ClaimsPrincipal user, HttpRequest http, CancellationToken ct)
+    {
+        if (request?.SignedOn is not { } signedOn)
+        {
+            return Task.FromResult<IResult>(Problems.Invalid("signedOn", "signedOn is required (yyyy-MM-dd), e.g. { \"signedOn\": \"2024-03-27\" }."));
+        }
+
+        var command = new SignCommitment(id, signedOn, Caller.From(user).Name);
+        return CommitmentStream.Decide(session, id, CommitmentStream.ExpectedVersion(request.ExpectedVersion, http),
+            state => SignCommitmentDecider.Decide(command, state, clock.GetCurrentInstant()), ct);
+    }
+}

@@ -1,0 +1,2 @@
+global using ComputeLedger.Ledger;
+global using NodaTime;

@@ -1,0 +1,88 @@
+using System.Text.Json;
+using JasperFx;
+using Marten.Exceptions;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace ComputeLedger.Host.Infrastructure;
+
+/// <summary>RFC 7807 answers for everything a client can get wrong; the detail always says what to fix.</summary>
+public static class Problems
+{
+    public static ProblemHttpResult Status(int status, string title, string detail) =>
+        TypedResults.Problem(new ProblemDetails { Status = status, Title = title, Detail = detail });
+
+    public static ProblemHttpResult NotFound(string detail) => Status(StatusCodes.Status404NotFound, "Not found", detail);
+
+    public static ProblemHttpResult Conflict(string detail) => Status(StatusCodes.Status409Conflict, "Conflict", detail);
+
+    /// <summary>A 400 that names each field at fault, in the <c>errors</c> map, and repeats the first in <c>detail</c>.</summary>
+    public static ValidationProblem Invalid(IReadOnlyList<(string Field, string Message)> errors) =>
+        TypedResults.ValidationProblem(
+            errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray()),
+            detail: string.Join(" ", errors.Select(e => $"{e.Field}: {e.Message}")),
+            title: "The request is invalid");
+
+    public static ValidationProblem Invalid(string field, string message) => Invalid([(field, message)]);
+
+    public static ProblemDetails? ForValidation(IReadOnlyList<(string Field, string Message)> errors)
+    {
+        if (errors.Count == 0)
+        {
+            return null;
+        }
+
+        return new HttpValidationProblemDetails(errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray()))
+        {
+            Status = StatusCodes.Status400BadRequest,
+            Title = "The request is invalid",
+            Detail = string.Join(" ", errors.Select(e => $"{e.Field}: {e.Message}")),
+        };
+    }
+
+    public static IResult From(RuleViolation violation) => violation.Kind switch
+    {
+        ViolationKind.NotFound => NotFound(violation.Message),
+        ViolationKind.Invalid => Invalid(violation.Field ?? "body", violation.Message),
+        _ => Conflict(violation.Message),
+    };
+
+    public static Task Write(HttpContext context, int status, string title, string detail) =>
+        Status(status, title, detail).ExecuteAsync(context);
+}
+
+/// <summary>
+/// Last line of defence: exceptions that still mean "the client asked for something that cannot be" become 4xx,
+/// so a concurrency race or a malformed body never surfaces as a 500.
+/// </summary>
+public sealed class ClientErrorExceptionHandler : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        IResult? result = exception switch
+        {
+            RuleViolation v => Problems.From(v),
+            ConcurrencyException or ExistingStreamIdCollisionException or JasperFx.Events.ExistingStreamIdCollisionException
+                or JasperFx.Events.EventStreamUnexpectedMaxEventIdException =>
+                Problems.Conflict("Someone else changed this commitment at the same time. Reload it and retry with its new version."),
+            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } b =>
+                Problems.Status(StatusCodes.Status413PayloadTooLarge, "Request body too large", b.Message),
+            BadHttpRequestException b => Problems.Status(StatusCodes.Status400BadRequest, "Bad request", b.Message),
+            JsonException j => Problems.Status(StatusCodes.Status400BadRequest, "Invalid JSON",
+                $"{j.Message} Fix the value at '{j.Path ?? "$"}'."),
+            Npgsql.NpgsqlException or MartenCommandException => Problems.Status(StatusCodes.Status503ServiceUnavailable,
+                "The database did not complete the request",
+                "The write was rolled back as a whole; nothing of it was stored. Retry the same request."),
+            _ => null,
+        };
+
+        if (result is null || httpContext.Response.HasStarted)
+        {
+            return false;
+        }
+
+        await result.ExecuteAsync(httpContext);
+        return true;
+    }
+}

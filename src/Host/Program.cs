@@ -1,0 +1,62 @@
+using ComputeLedger.Host.Commitments;
+using ComputeLedger.Host.Infrastructure;
+using ComputeLedger.Host.Seed;
+using ComputeLedger.Host.Usage;
+using JasperFx;
+using JasperFx.Events;
+using JasperFx.Events.Daemon;
+using Marten;
+using Scalar.AspNetCore;
+using Weasel.Core;
+using Wolverine;
+using Wolverine.Http;
+using Wolverine.Marten;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.Host.ApplyJasperFxExtensions();
+
+builder.Services.AddSingleton<IClock>(SystemClock.Instance);
+builder.Services.AddMarten(services =>
+    {
+        var options = new StoreOptions();
+        options.Connection(Database.ConnectionString(services.GetRequiredService<IConfiguration>()));
+        options.DatabaseSchemaName = "ledger";
+        options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, Json.Configure);
+        options.Events.StreamIdentity = StreamIdentity.AsString;
+        options.AddCommitments();
+        options.AddUsage();
+        return options;
+    })
+    .UseLightweightSessions()
+    .ApplyAllDatabaseChangesOnStartup()
+    .AddAsyncDaemon(DaemonMode.Solo)
+    .InitializeWith<ChipCatalogSeed>()
+    .IntegrateWithWolverine();
+
+builder.Host.UseWolverine(options =>
+{
+    options.ApplicationAssembly = typeof(Program).Assembly;
+    options.Durability.Mode = DurabilityMode.Solo;
+});
+
+builder.Services.AddWolverineHttp();
+builder.Services.ConfigureSystemTextJsonForWolverineOrMinimalApi(o => Json.Configure(o.SerializerOptions));
+builder.Services.AddProblemDetails();
+builder.Services.AddExceptionHandler<ClientErrorExceptionHandler>();
+builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("postgres");
+builder.Services.AddOpenApi();
+builder.Services.AddHostedService<DemoDataSeeder>();
+
+var app = builder.Build();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseMiddleware<ApiKeyMiddleware>();
+app.MapHealthChecks("/health/ready");
+app.MapOpenApi();
+app.MapScalarApiReference();
+app.MapWolverineEndpoints();
+
+return await app.RunJasperFxCommands(args);
+
+public partial class Program;

@@ -1,0 +1,44 @@
+using ComputeLedger.Ledger.Catalog;
+using ComputeLedger.Ledger.Usage;
+using ComputeLedger.Projections.Catalog;
+using ComputeLedger.Projections.Usage;
+using JasperFx.Events.Projections;
+using Marten;
+using Weasel.Postgresql;
+using Weasel.Postgresql.Tables;
+
+namespace ComputeLedger.Host.Usage;
+
+public static class Configuration
+{
+    public const string ClaimsTable = "usage_claims";
+
+    public static StoreOptions AddUsage(this StoreOptions options)
+    {
+        options.Events.MapEventType<ChipAdded>("chip_added");
+        options.Events.MapEventType<RateCardPublished>("rate_card_published");
+        options.Events.MapEventType<ChipHoursConsumed>("chip_hours_consumed");
+
+        // Inline: tiny reference data that every ingest batch reads back immediately.
+        options.Projections.Add<ChipViewProjection>(ProjectionLifecycle.Inline);
+        options.Projections.Add<RateBookProjection>(ProjectionLifecycle.Inline);
+
+        // Async: millions of usage events fold into a few thousand rows; ingestion must not wait for them.
+        options.Projections.Add<ChipSpendProjection>(ProjectionLifecycle.Async, o => o.BatchSize = 5000);
+        options.Projections.Add<ProviderRevenueProjection>(ProjectionLifecycle.Async, o => o.BatchSize = 5000);
+        options.Projections.Add<DrawdownProjection>(ProjectionLifecycle.Async, o => o.BatchSize = 5000);
+
+        // The idempotency claim of every usageId ever accepted, written in the same transaction as its event.
+        // It also keeps the accepted amount, an independent total for reconciliation.
+        var claims = new Table(new PostgresqlObjectName(options.DatabaseSchemaName, ClaimsTable, Weasel.Postgresql.SchemaUtils.IdentifierUsage.General));
+        claims.AddColumn<string>("usage_id").AsPrimaryKey();
+        claims.AddColumn<string>("fingerprint").NotNull();
+        claims.AddColumn<string>("commitment_id").NotNull();
+        claims.AddColumn<string>("stream_id").NotNull();
+        claims.AddColumn("amount", "numeric").NotNull();
+        claims.AddColumn<string>("currency").NotNull();
+        claims.AddColumn("recorded_at", "timestamptz").NotNull().DefaultValueByExpression("now()");
+        options.Storage.ExtendedSchemaObjects.Add(claims);
+        return options;
+    }
+}

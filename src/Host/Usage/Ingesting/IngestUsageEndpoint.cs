@@ -1,0 +1,207 @@
+using System.Security.Claims;
+using System.Text.Json;
+using ComputeLedger.Host.Infrastructure;
+using ComputeLedger.Ledger.Catalog;
+using ComputeLedger.Ledger.Commitments;
+using ComputeLedger.Ledger.Usage;
+using ComputeLedger.Projections.Catalog;
+using ComputeLedger.Projections.Commitments;
+using Marten;
+using Npgsql;
+using NpgsqlTypes;
+using Wolverine.Http;
+
+namespace ComputeLedger.Host.Usage.Ingesting;
+
+public sealed record UsageRecordBody(
+    string? UsageId, string? CommitmentId, string? Provider, string? Chip, string? Region,
+    decimal? ChipHours, Instant? Start, Instant? End, long? Tokens);
+
+public sealed record UsageBatchBody(List<UsageRecordBody?>? Records);
+
+public sealed record RejectedRecord(int Index, string? UsageId, IReadOnlyList<string> Errors);
+
+public sealed record IngestResult(int Accepted, int Duplicates, IReadOnlyList<RejectedRecord> Rejected);
+
+/// <summary>
+/// POST /api/usage: validate and price each record, claim its usageId and append its event in one transaction.
+/// The claim and the append commit or roll back together, so a batch whose write failed is accepted whole on retry.
+/// </summary>
+public static class IngestUsageEndpoint
+{
+    public const int MaxRecords = 10_000;
+    public const long MaxBytes = 16 * 1024 * 1024;
+
+    [WolverinePost("/api/usage", OperationId = "IngestUsage")]
+    [Tags("Usage")]
+    public static async Task<IResult> Post(HttpRequest request, IDocumentSession session, IClock clock, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var (records, problem) = await UsageBodyReader.Read(request, ct);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var caller = Caller.From(user);
+        if (caller.Role == ApiRole.Ingest && records!.FirstOrDefault(r => r is not null && r.Provider is not null && r.Provider != caller.Provider) is { } foreign)
+        {
+            return Problems.Status(StatusCodes.Status403Forbidden, "Provider outside this key's scope",
+                $"This ingest key may only post usage for provider '{caller.Provider}'; the batch has a record for '{foreign.Provider}'. Nothing was stored.");
+        }
+
+        var result = await Ingest(session, records!, clock.GetCurrentInstant(), ct);
+        return TypedResults.Ok(result);
+    }
+
+    /// <summary>The whole ingestion decision and write, shared by the endpoint and the demo loader.</summary>
+    public static async Task<IngestResult> Ingest(IDocumentSession session, IReadOnlyList<UsageRecordBody?> records, Instant now, CancellationToken ct)
+    {
+        var commitmentIds = records.Select(r => r?.CommitmentId).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
+        var commitments = (await session.LoadManyAsync<TrancheEligibility>(ct, commitmentIds))
+            .ToDictionary(c => c.CommitmentId, StringComparer.Ordinal);
+        var bookIds = commitments.Values.Select(c => RateBookView.ProviderStream(c.Provider))
+            .Concat(commitmentIds.Select(RateBookView.CommitmentStream)).Distinct(StringComparer.Ordinal).ToArray();
+        var books = (await session.LoadManyAsync<RateBookView>(ct, bookIds)).ToDictionary(b => b.Id, b => b.ToRateBook(), StringComparer.Ordinal);
+
+        var rejected = new List<RejectedRecord>();
+        var duplicates = 0;
+        var valid = new List<(int Index, ChipHoursConsumed Event, string Fingerprint)>();
+        var seenInBatch = new Dictionary<string, string>(StringComparer.Ordinal);
+
+        for (var i = 0; i < records.Count; i++)
+        {
+            var body = records[i];
+            if (body is null)
+            {
+                rejected.Add(new RejectedRecord(i, null, ["the record is null."]));
+                continue;
+            }
+
+            var submission = new UsageSubmission(body.UsageId, body.CommitmentId, body.Provider, body.Chip, body.Region,
+                body.ChipHours, body.Start, body.End, body.Tokens);
+            var facts = body.CommitmentId is not null && commitments.TryGetValue(body.CommitmentId, out var c)
+                ? new CommitmentFacts(c.CommitmentId, c.Status, c.Provider, c.ComputeCommitment?.Chips ?? [], c.ComputeCommitment?.CommittedSpend.Currency)
+                : null;
+            var providerBook = facts is null ? RateBook.Empty : books.GetValueOrDefault(RateBookView.ProviderStream(facts.Provider), RateBook.Empty);
+            var overrides = facts is null ? RateBook.Empty : books.GetValueOrDefault(RateBookView.CommitmentStream(facts.CommitmentId), RateBook.Empty);
+
+            var (consumed, errors) = UsageRules.Check(submission, facts, providerBook, overrides, now);
+            if (consumed is null)
+            {
+                rejected.Add(new RejectedRecord(i, body.UsageId, errors));
+                continue;
+            }
+
+            var fingerprint = submission.Fingerprint();
+            if (seenInBatch.TryGetValue(consumed.UsageId, out var earlier))
+            {
+                if (earlier == fingerprint)
+                {
+                    duplicates++;
+                }
+                else
+                {
+                    rejected.Add(new RejectedRecord(i, body.UsageId,
+                        [$"usageId '{consumed.UsageId}' appears earlier in this batch with different content; usage ids are unique for all time."]));
+                }
+
+                continue;
+            }
+
+            seenInBatch[consumed.UsageId] = fingerprint;
+            valid.Add((i, consumed, fingerprint));
+        }
+
+        if (valid.Count == 0)
+        {
+            return new IngestResult(0, duplicates, rejected);
+        }
+
+        // One stream per (batch, commitment): bounded by the batch size, and never shared by two writers.
+        var streams = valid.GroupBy(v => v.Event.CommitmentId, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => $"usage:{g.Key}:{Guid.NewGuid():N}", StringComparer.Ordinal);
+
+        await session.BeginTransactionAsync(ct);
+        var claimed = await Claim(session, valid, streams, ct);
+        var known = await KnownFingerprints(session, valid.Where(v => !claimed.Contains(v.Event.UsageId)).Select(v => v.Event.UsageId).ToArray(), ct);
+
+        var accepted = new List<ChipHoursConsumed>();
+        foreach (var (index, consumed, fingerprint) in valid)
+        {
+            if (claimed.Contains(consumed.UsageId))
+            {
+                accepted.Add(consumed);
+            }
+            else if (known.TryGetValue(consumed.UsageId, out var storedFingerprint) && storedFingerprint == fingerprint)
+            {
+                duplicates++;
+            }
+            else
+            {
+                rejected.Add(new RejectedRecord(index, consumed.UsageId,
+                    [$"usageId '{consumed.UsageId}' was already recorded with different content; usage ids are unique for all time. Void or correct the stored record instead."]));
+            }
+        }
+
+        foreach (var group in accepted.GroupBy(e => e.CommitmentId, StringComparer.Ordinal))
+        {
+            session.Events.StartStream(streams[group.Key], group.Cast<object>().ToArray());
+        }
+
+        await session.SaveChangesAsync(ct);
+        return new IngestResult(accepted.Count, duplicates, rejected.OrderBy(r => r.Index).ToList());
+    }
+
+    /// <summary>
+    /// Claims the usage ids in this transaction; returns those that were new. Ids are inserted in sorted order so two
+    /// batches claiming overlapping ids wait on each other instead of deadlocking.
+    /// </summary>
+    private static async Task<HashSet<string>> Claim(IDocumentSession session,
+        List<(int Index, ChipHoursConsumed Event, string Fingerprint)> valid, Dictionary<string, string> streams, CancellationToken ct)
+    {
+        var sorted = valid.OrderBy(v => v.Event.UsageId, StringComparer.Ordinal).ToList();
+        await using var command = ((NpgsqlConnection)session.Connection!).CreateCommand();
+        command.CommandText = $"""
+            insert into {session.DocumentStore.Options.DatabaseSchemaName}.{Configuration.ClaimsTable}
+                (usage_id, fingerprint, commitment_id, stream_id, amount, currency)
+            select * from unnest(@ids, @fingerprints, @commitments, @streams, @amounts, @currencies)
+            on conflict (usage_id) do nothing
+            returning usage_id
+            """;
+        command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = sorted.Select(v => v.Event.UsageId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("fingerprints", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = sorted.Select(v => v.Fingerprint).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("commitments", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = sorted.Select(v => v.Event.CommitmentId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("streams", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = sorted.Select(v => streams[v.Event.CommitmentId]).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("amounts", NpgsqlDbType.Array | NpgsqlDbType.Numeric) { Value = sorted.Select(v => v.Event.Amount.Amount).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("currencies", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = sorted.Select(v => v.Event.Amount.Currency).ToArray() });
+
+        var claimed = new HashSet<string>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            claimed.Add(reader.GetString(0));
+        }
+
+        return claimed;
+    }
+
+    private static async Task<Dictionary<string, string>> KnownFingerprints(IDocumentSession session, string[] ids, CancellationToken ct)
+    {
+        var known = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (ids.Length == 0)
+        {
+            return known;
+        }
+
+        await using var command = ((NpgsqlConnection)session.Connection!).CreateCommand();
+        command.CommandText = $"select usage_id, fingerprint from {session.DocumentStore.Options.DatabaseSchemaName}.{Configuration.ClaimsTable} where usage_id = any(@ids)";
+        command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = ids });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            known[reader.GetString(0)] = reader.GetString(1);
+        }
+
+        return known;
+    }
+}

@@ -1,0 +1,133 @@
+using System.Text.Json;
+using ComputeLedger.Host.Infrastructure;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace ComputeLedger.Host.Usage.Ingesting;
+
+/// <summary>
+/// Reads a usage batch as JSON (<c>{"records":[...]}</c>) or NDJSON (one record per line). Whole-batch failures come
+/// back as a problem: malformed → 400, over 10,000 records or 16 MiB → 413, another media type → 415.
+/// </summary>
+public static class UsageBodyReader
+{
+    public static async Task<(IReadOnlyList<UsageRecordBody?>? Records, IResult? Problem)> Read(HttpRequest request, CancellationToken ct)
+    {
+        if (request.ContentLength > IngestUsageEndpoint.MaxBytes)
+        {
+            return (null, TooLarge($"The body is {request.ContentLength} bytes; the limit is 16 MiB. Split the batch."));
+        }
+
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = IngestUsageEndpoint.MaxBytes + 1;
+        }
+
+        var mediaType = request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
+        var ndjson = mediaType is "application/x-ndjson" or "application/ndjson" or "application/jsonl";
+        if (!ndjson && mediaType is not (null or "" or "application/json" or "text/json"))
+        {
+            return (null, Problems.Status(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
+                $"Send usage as application/json ({{\"records\":[...]}}) or application/x-ndjson (one record per line), not '{request.ContentType}'."));
+        }
+
+        await using var body = new LimitedStream(request.Body, IngestUsageEndpoint.MaxBytes);
+        try
+        {
+            var records = ndjson ? await ReadNdjson(body, ct) : await ReadJson(body, ct);
+            if (records is null)
+            {
+                return (null, Problems.Status(StatusCodes.Status400BadRequest, "Malformed usage batch",
+                    "The body must be a JSON object with a 'records' array: { \"records\": [ { \"usageId\": \"...\", ... } ] }."));
+            }
+
+            return records.Count > IngestUsageEndpoint.MaxRecords
+                ? (null, TooLarge($"The batch has {records.Count} records; the limit is {IngestUsageEndpoint.MaxRecords}. Split it."))
+                : (records, null);
+        }
+        catch (BodyTooLargeException)
+        {
+            return (null, TooLarge("The body is larger than 16 MiB. Split the batch."));
+        }
+        catch (JsonException e)
+        {
+            return (null, Problems.Status(StatusCodes.Status400BadRequest, "Malformed usage batch",
+                $"{e.Message} Nothing was stored; fix the body and resend it."));
+        }
+    }
+
+    private static IResult TooLarge(string detail) =>
+        Problems.Status(StatusCodes.Status413PayloadTooLarge, "Usage batch too large", detail + " Nothing was stored.");
+
+    private static async Task<List<UsageRecordBody?>?> ReadJson(Stream body, CancellationToken ct)
+    {
+        var batch = await JsonSerializer.DeserializeAsync<UsageBatchBody>(body, Json.Options, ct);
+        return batch?.Records;
+    }
+
+    private static async Task<List<UsageRecordBody?>> ReadNdjson(Stream body, CancellationToken ct)
+    {
+        var records = new List<UsageRecordBody?>();
+        using var reader = new StreamReader(body);
+        var lineNumber = 0;
+        while (await reader.ReadLineAsync(ct) is { } line)
+        {
+            lineNumber++;
+            if (string.IsNullOrWhiteSpace(line))
+            {
+                continue;
+            }
+
+            try
+            {
+                records.Add(JsonSerializer.Deserialize<UsageRecordBody>(line, Json.Options));
+            }
+            catch (JsonException e)
+            {
+                throw new JsonException($"Line {lineNumber}: {e.Message}", e);
+            }
+
+            if (records.Count > IngestUsageEndpoint.MaxRecords)
+            {
+                break;
+            }
+        }
+
+        return records;
+    }
+
+    private sealed class BodyTooLargeException : Exception;
+
+    /// <summary>Counts what is read and stops past the limit, whatever the Content-Length said (chunked bodies).</summary>
+    private sealed class LimitedStream(Stream inner, long limit) : Stream
+    {
+        private long _read;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _read; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Count(await inner.ReadAsync(buffer, cancellationToken));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        private int Count(int n)
+        {
+            _read += n;
+            return _read > limit ? throw new BodyTooLargeException() : n;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}

@@ -1,0 +1,56 @@
+using System.Collections.Immutable;
+
+namespace ComputeLedger.Ledger.Commitments;
+
+/// <summary>
+/// What the deciders need to know about one deal: its terms, where it is in its lifecycle, which milestones
+/// are achieved (and when) and which tranches are released. Built only by folding the stream's events.
+/// </summary>
+public sealed record Commitment(
+    CommitmentTerms Terms,
+    CommitmentStatus Status,
+    LocalDate? SignedOn,
+    ImmutableDictionary<string, LocalDate> AchievedMilestones,
+    ImmutableDictionary<string, LocalDate> ReleasedTranches)
+{
+    public string Id => Terms.CommitmentId;
+
+    public static Commitment Create(CommitmentOffered offered) => new(
+        offered.Terms,
+        CommitmentStatus.Offered,
+        null,
+        ImmutableDictionary<string, LocalDate>.Empty.WithComparers(StringComparer.Ordinal),
+        ImmutableDictionary<string, LocalDate>.Empty.WithComparers(StringComparer.Ordinal));
+
+    public Commitment Apply(object @event) => @event switch
+    {
+        CommitmentSigned e => this with
+        {
+            Status = CommitmentStatus.Signed,
+            SignedOn = e.SignedOn,
+            ReleasedTranches = ReleasedTranches.SetItem(CommitmentTerms.UpfrontTrancheId, e.SignedOn),
+        },
+        CommitmentDeclined => this with { Status = CommitmentStatus.Declined },
+        MilestoneAchieved e => this with { AchievedMilestones = AchievedMilestones.SetItem(e.MilestoneId, e.AchievedOn) },
+        TrancheReleased e => this with { ReleasedTranches = ReleasedTranches.SetItem(e.TrancheId, e.ReleasedOn) },
+        _ => this,
+    };
+
+    /// <summary>Folds a whole stream, oldest first; null when the stream is empty.</summary>
+    public static Commitment? Fold(IEnumerable<object> events)
+    {
+        Commitment? state = null;
+        foreach (var e in events)
+        {
+            state = state is null
+                ? e is CommitmentOffered offered ? Create(offered) : null
+                : state.Apply(e);
+        }
+
+        return state;
+    }
+
+    /// <summary>A tranche is eligible once the deal is signed and every milestone it needs is achieved.</summary>
+    public bool IsEligible(TrancheDefinition tranche) =>
+        Status == CommitmentStatus.Signed && tranche.Milestones.All(AchievedMilestones.ContainsKey);
+}

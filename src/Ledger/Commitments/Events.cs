@@ -1,0 +1,20 @@
+namespace ComputeLedger.Ledger.Commitments;
+
+// The Commitment stream's events, version 1. Each has a stable stored name (see the Host's Marten
+// configuration); meaning changes by adding an event or an optional field, never by repurposing one.
+// RecordedAt is the moment the ledger decided the fact; RecordedBy names the API key that asked.
+
+/// <summary>A deal was put on the table with all its terms; it starts every Commitment stream.</summary>
+public sealed record CommitmentOffered(CommitmentTerms Terms, Instant RecordedAt, string RecordedBy);
+
+/// <summary>The deal was signed on a business date; its upfront part is released on that date.</summary>
+public sealed record CommitmentSigned(string CommitmentId, LocalDate SignedOn, Money UpfrontReleased, Instant RecordedAt, string RecordedBy);
+
+/// <summary>The partner turned the offer down. Nothing of it will be paid.</summary>
+public sealed record CommitmentDeclined(string CommitmentId, LocalDate? DeclinedOn, string? Reason, Instant RecordedAt, string RecordedBy);
+
+/// <summary>A milestone happened on a business date, attested with evidence.</summary>
+public sealed record MilestoneAchieved(string CommitmentId, string MilestoneId, LocalDate AchievedOn, string Evidence, Instant RecordedAt, string RecordedBy);
+
+/// <summary>An eligible tranche was paid out on a business date.</summary>
+public sealed record TrancheReleased(string CommitmentId, string TrancheId, Money Amount, LocalDate ReleasedOn, Instant RecordedAt, string RecordedBy);

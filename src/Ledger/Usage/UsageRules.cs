@@ -1,0 +1,149 @@
+using System.Security.Cryptography;
+using System.Text;
+using ComputeLedger.Ledger.Catalog;
+using ComputeLedger.Ledger.Commitments;
+
+namespace ComputeLedger.Ledger.Usage;
+
+/// <summary>A usage record as submitted; any field may be missing.</summary>
+public sealed record UsageSubmission(
+    string? UsageId,
+    string? CommitmentId,
+    string? Provider,
+    string? Chip,
+    string? Region,
+    decimal? ChipHours,
+    Instant? Start,
+    Instant? End,
+    long? Tokens)
+{
+    /// <summary>
+    /// A digest of what was submitted (not of the price applied), so a retry of the same record matches
+    /// even after rate cards change, and the same usageId with other content never does.
+    /// </summary>
+    public string Fingerprint()
+    {
+        var canonical = string.Join('\u001f',
+            UsageId, CommitmentId, Provider, Chip, Region ?? "",
+            ChipHours?.ToString("0.############################", System.Globalization.CultureInfo.InvariantCulture),
+            Start?.ToUnixTimeTicks(), End?.ToUnixTimeTicks(), Tokens);
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
+    }
+}
+
+/// <summary>What the rules need to know about the commitment a record draws on; <see cref="Currency"/> is that of its committed spend.</summary>
+public sealed record CommitmentFacts(string CommitmentId, CommitmentStatus Status, string Provider, IReadOnlyList<string> Chips, string? Currency);
+
+public static class UsageRules
+{
+    public static readonly Duration LongestWindow = Duration.FromDays(31);
+    public static readonly Duration FutureTolerance = Duration.FromMinutes(5);
+
+    /// <summary>
+    /// Checks one record and prices it. Returns the event to store, or every reason it is rejected.
+    /// Pure: the commitment, the rate books and <paramref name="now"/> are given.
+    /// </summary>
+    public static (ChipHoursConsumed? Event, IReadOnlyList<string> Errors) Check(
+        UsageSubmission r, CommitmentFacts? commitment, RateBook providerRates, RateBook overrides, Instant now)
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(r.UsageId))
+        {
+            errors.Add("usageId is required.");
+        }
+
+        if (string.IsNullOrWhiteSpace(r.CommitmentId))
+        {
+            errors.Add("commitmentId is required.");
+        }
+        else if (commitment is null)
+        {
+            errors.Add($"commitment '{r.CommitmentId}' is unknown.");
+        }
+        else if (commitment.Status != CommitmentStatus.Signed)
+        {
+            errors.Add($"commitment '{r.CommitmentId}' is {commitment.Status}, not signed: usage cannot draw on it.");
+        }
+
+        if (string.IsNullOrWhiteSpace(r.Provider))
+        {
+            errors.Add("provider is required.");
+        }
+        else if (commitment is not null && !string.Equals(r.Provider, commitment.Provider, StringComparison.Ordinal))
+        {
+            errors.Add($"provider '{r.Provider}' differs from commitment '{commitment.CommitmentId}''s provider '{commitment.Provider}'.");
+        }
+
+        if (string.IsNullOrWhiteSpace(r.Chip))
+        {
+            errors.Add("chip is required.");
+        }
+        else if (commitment is not null && !commitment.Chips.Contains(r.Chip, StringComparer.OrdinalIgnoreCase))
+        {
+            errors.Add($"chip '{r.Chip}' is not covered by commitment '{commitment.CommitmentId}' (it covers {string.Join(", ", commitment.Chips)}).");
+        }
+
+        if (r.ChipHours is not { } hours)
+        {
+            errors.Add("chipHours is required.");
+        }
+        else if (hours <= 0)
+        {
+            errors.Add($"chipHours must be greater than 0, got {hours}.");
+        }
+
+        if (r.Start is null)
+        {
+            errors.Add("start is required (an ISO-8601 instant such as 2026-01-01T00:00:00Z).");
+        }
+
+        if (r.End is null)
+        {
+            errors.Add("end is required (an ISO-8601 instant such as 2026-01-01T01:00:00Z).");
+        }
+
+        if (r is { Start: { } start, End: { } end })
+        {
+            if (end <= start)
+            {
+                errors.Add($"end {end} must be after start {start}.");
+            }
+            else if (end - start > LongestWindow)
+            {
+                errors.Add($"the window {start} to {end} is longer than 31 days; split it.");
+            }
+
+            if (end > now + FutureTolerance)
+            {
+                errors.Add($"end {end} is more than 5 minutes in the future (now is {now}).");
+            }
+        }
+
+        if (r.Tokens is < 0)
+        {
+            errors.Add($"tokens cannot be negative, got {r.Tokens}.");
+        }
+
+        if (errors.Count > 0)
+        {
+            return (null, errors);
+        }
+
+        var rate = RateBook.Price(providerRates, overrides, r.Chip!, r.Region, r.Start!.Value);
+        if (rate is null)
+        {
+            return (null, [$"no rate applies to chip '{r.Chip}' in region '{r.Region ?? "(none)"}' of provider '{r.Provider}' at {r.Start}."]);
+        }
+
+        if (commitment!.Currency is { } currency && rate.PricePerChipHour.Currency != currency)
+        {
+            return (null, [$"the rate for chip '{r.Chip}' of provider '{r.Provider}' at {r.Start} is in {rate.PricePerChipHour.Currency}, but commitment '{commitment.CommitmentId}' is in {currency}."]);
+        }
+
+        // Spend is grouped by chip name, so the commitment's spelling of the chip is the one stored.
+        var chip = commitment!.Chips.First(c => string.Equals(c, r.Chip, StringComparison.OrdinalIgnoreCase));
+        var amount = rate.PricePerChipHour.Times(r.ChipHours!.Value).ToCents();
+        return (new ChipHoursConsumed(r.UsageId!, r.CommitmentId!, r.Provider!, chip, r.Region, r.ChipHours.Value,
+            r.Start.Value, r.End!.Value, r.Tokens, rate.PricePerChipHour, amount, rate.Source, now), []);
+    }
+}

@@ -1,0 +1,88 @@
+using Alba;
+using Marten;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Testcontainers.PostgreSql;
+
+[assembly: AssemblyFixture(typeof(ComputeLedger.Host.Tests.Infrastructure.LedgerFixture))]
+
+namespace ComputeLedger.Host.Tests.Infrastructure;
+
+/// <summary>
+/// One real PostgreSQL and one host for the whole run. The server comes from LEDGER_TEST_POSTGRES (test.sh starts a
+/// throwaway local cluster there when no Docker engine answers) or else from Testcontainers. Each run gets a fresh
+/// database, so nothing leaks between runs; tests reset the data they touch.
+/// </summary>
+public sealed class LedgerFixture : IAsyncLifetime
+{
+    private PostgreSqlContainer? _container;
+    private string _serverConnection = "";
+
+    public IAlbaHost Host { get; private set; } = null!;
+
+    public string ConnectionString { get; private set; } = "";
+
+    public HttpClient Client(string? apiKey = "dev-admin")
+    {
+        var client = Host.Server.CreateClient();
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        }
+
+        return client;
+    }
+
+    public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
+
+    public async ValueTask InitializeAsync()
+    {
+        _serverConnection = Environment.GetEnvironmentVariable("LEDGER_TEST_POSTGRES") ?? await StartContainer();
+
+        var database = $"ledger_test_{Guid.NewGuid():N}";
+        await using (var admin = new NpgsqlConnection(_serverConnection))
+        {
+            await admin.OpenAsync();
+            await using var create = new NpgsqlCommand($"create database {database}", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        ConnectionString = new NpgsqlConnectionStringBuilder(_serverConnection) { Database = database }.ConnectionString;
+        Host = await StartHost(ConnectionString);
+    }
+
+    /// <summary>A host on the given database, configured as ./run.sh would be but without the demo data.</summary>
+    public static Task<IAlbaHost> StartHost(string connectionString, bool seedDemoData = false) =>
+        AlbaHost.For<Program>(builder =>
+        {
+            builder.UseEnvironment("Development");
+            builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["LEDGER_POSTGRES"] = connectionString,
+                ["Ledger:SeedDemoData"] = seedDemoData ? "true" : "false",
+            }));
+        });
+
+    private async Task<string> StartContainer()
+    {
+        _container = new PostgreSqlBuilder("postgres:15-alpine").Build();
+        await _container.StartAsync();
+        return _container.GetConnectionString();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Host is not null)
+        {
+            await Host.DisposeAsync();
+        }
+
+        NpgsqlConnection.ClearAllPools();
+        if (_container is not null)
+        {
+            await _container.DisposeAsync();
+        }
+    }
+}

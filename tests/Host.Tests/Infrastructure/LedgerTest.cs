@@ -1,0 +1,83 @@
+using Marten;
+using Marten.Events;
+
+namespace ComputeLedger.Host.Tests.Infrastructure;
+
+/// <summary>Base for host tests: a clean ledger before each test, HTTP clients per role.</summary>
+public abstract class LedgerTest(LedgerFixture fixture) : IAsyncLifetime
+{
+    protected LedgerFixture Fixture { get; } = fixture;
+
+    protected HttpClient Admin { get; } = fixture.Client("dev-admin");
+
+    protected HttpClient Analyst { get; } = fixture.Client("dev-analyst");
+
+    protected HttpClient Ingest { get; } = fixture.Client("dev-ingest");
+
+    protected HttpClient Anonymous { get; } = fixture.Client(null);
+
+    public virtual async ValueTask InitializeAsync()
+    {
+        await Fixture.Host.ResetAllMartenDataAsync();
+        await Sql("truncate ledger.usage_claims");
+    }
+
+    /// <summary>Raw SQL against the test database, for arranging faults and for reading what was really stored.</summary>
+    protected async Task<object?> Sql(string sql)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(Fixture.ConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync(TestContext.Current.CancellationToken);
+    }
+
+    protected async Task<long> CountEvents(string type) =>
+        (long)(await Sql($"select count(*) from ledger.mt_events where type = '{type}'"))!;
+
+    /// <summary>Waits until every async projection has folded every event written so far.</summary>
+    protected Task CatchUp() => Fixture.Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(60));
+
+    public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    /// <summary>A commitment body like the example; tranches t1 (8B) and t2 (12B, two milestones).</summary>
+    public static Dictionary<string, object?> Deal(string id = "amazon-anthropic", string status = "Signed") => new()
+    {
+        ["commitmentId"] = id,
+        ["investor"] = "Amazon",
+        ["partner"] = "Anthropic",
+        ["provider"] = "AWS",
+        ["status"] = status,
+        ["signedOn"] = status == "Signed" ? "2024-03-27" : null,
+        ["structure"] = "$5B upfront + $20B milestones",
+        ["headline"] = Usd(25_000_000_000m),
+        ["upfront"] = Usd(5_000_000_000m),
+        ["milestones"] = new object[]
+        {
+            new { milestoneId = "trillion-param-model", description = "1T+ parameter model", kind = "attested" },
+            new { milestoneId = "aws-throughput-target", description = "Throughput on AWS", kind = "attested" },
+            new { milestoneId = "inference-at-scale", description = "Inference at scale", kind = "attested" },
+        },
+        ["tranches"] = new object[]
+        {
+            new { trancheId = "t1", amount = Usd(8_000_000_000m), milestones = new[] { "trillion-param-model" } },
+            new { trancheId = "t2", amount = Usd(12_000_000_000m), milestones = new[] { "aws-throughput-target", "inference-at-scale" } },
+        },
+        ["computeCommitment"] = new
+        {
+            provider = "AWS",
+            chips = new[] { "Trainium2" },
+            committedSpend = Usd(25_000_000_000m),
+            termStart = "2024-03-27",
+            termEnd = "2029-03-27",
+        },
+    };
+
+    public static object Usd(decimal amount) => new { amount, currency = "USD" };
+
+    protected async Task<Http.Reply> Create(Dictionary<string, object?> deal)
+    {
+        var reply = await Admin.PostJson("/api/commitments", deal);
+        Shouldly.ShouldBeTestExtensions.ShouldBe(reply.Code, 201, reply.ToString());
+        return reply;
+    }
+}
