@@ -29,7 +29,8 @@ builder.Services.AddMarten(services =>
     })
     .UseLightweightSessions()
     .ApplyAllDatabaseChangesOnStartup()
-    .AddAsyncDaemon(DaemonMode.Solo)
+    // Ledger:ProjectionDaemon=false makes a node that only ingests and serves; another node must then run the daemon.
+    .AddAsyncDaemon(builder.Configuration.GetValue("Ledger:ProjectionDaemon", true) ? DaemonMode.Solo : DaemonMode.Disabled)
     .InitializeWith<ChipCatalogSeed>()
     .IntegrateWithWolverine();
 

@@ -13,6 +13,9 @@ public static class Configuration
 {
     public const string ClaimsTable = "usage_claims";
 
+    /// <summary>The async projection (a composite) behind chip spend, provider revenue and drawdown.</summary>
+    public const string UsageProjection = "Usage";
+
     public static StoreOptions AddUsage(this StoreOptions options)
     {
         options.Events.MapEventType<ChipAdded>("chip_added");
@@ -24,9 +27,13 @@ public static class Configuration
         options.Projections.Add<RateBookProjection>(ProjectionLifecycle.Inline);
 
         // Async: millions of usage events fold into a few thousand rows; ingestion must not wait for them.
-        options.Projections.Add<ChipSpendProjection>(ProjectionLifecycle.Async, o => o.BatchSize = 5000);
-        options.Projections.Add<ProviderRevenueProjection>(ProjectionLifecycle.Async, o => o.BatchSize = 5000);
-        options.Projections.Add<DrawdownProjection>(ProjectionLifecycle.Async, o => o.BatchSize = 5000);
+        // One composite, so the daemon reads and deserializes each usage event once for all three views.
+        options.Projections.CompositeProjectionFor(UsageProjection, composite =>
+        {
+            composite.Add<ChipSpendProjection>();
+            composite.Add<ProviderRevenueProjection>();
+            composite.Add<DrawdownProjection>();
+        });
 
         // The idempotency claim of every usageId ever accepted, written in the same transaction as its event.
         // It also keeps the accepted amount, an independent total for reconciliation.

@@ -1,0 +1,233 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+
+// Posts N usage records to a running ledger, then loads the same N rows with binary COPY into a plain table with a
+// primary key on usage_id in the same database: the physical floor any idempotent store pays. Prints both and the ratio.
+var options = Options.Parse(args);
+var inv = CultureInfo.InvariantCulture;
+Console.WriteLine($"ingest benchmark: {options.Records:N0} records, batch {options.Batch}, concurrency {options.Concurrency}, host {options.Url}");
+
+using var http = new HttpClient { BaseAddress = new Uri(options.Url), Timeout = TimeSpan.FromMinutes(5) };
+http.DefaultRequestHeaders.Add("X-Api-Key", options.ApiKey);
+var runId = DateTime.UtcNow.ToString("yyyyMMddHHmmss", inv);
+var hostPid = options.HostPid ?? FindHostPid(new Uri(options.Url).Port);
+
+await using var dataSource = NpgsqlDataSource.Create(options.Database);
+var startSeq = await Scalar<long>(dataSource, "select coalesce(max(seq_id), 0) from ledger.mt_events");
+
+// Every record is a valid hour of Trainium2 or Inferentia2 for the demo deal amazon-anthropic during 2025.
+string Line(long i)
+{
+    var start = new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddHours(i % 8000);
+    var chip = i % 4 == 0 ? "Inferentia2" : "Trainium2";
+    var tokens = chip == "Inferentia2" ? $",\"tokens\":{1_000_000 + (i % 1000)}" : "";
+    return $"{{\"usageId\":\"bench-{runId}-{i}\",\"commitmentId\":\"amazon-anthropic\",\"provider\":\"AWS\",\"chip\":\"{chip}\",\"region\":\"us-east-1\",\"chipHours\":{(1 + (i % 50) / 10m).ToString(inv)},\"start\":\"{start:yyyy-MM-dd'T'HH:mm:ss'Z'}\",\"end\":\"{start.AddHours(1):yyyy-MM-dd'T'HH:mm:ss'Z'}\"{tokens}}}";
+}
+
+var batches = (int)((options.Records + options.Batch - 1) / options.Batch);
+var latencies = new double[batches];
+long accepted = 0, nextBatch = -1, peakRss = 0;
+using var sampler = new CancellationTokenSource();
+var sampling = Task.Run(async () =>
+{
+    while (!sampler.IsCancelled())
+    {
+        peakRss = Math.Max(peakRss, Rss(hostPid));
+        await Task.Delay(100);
+    }
+});
+
+var clock = Stopwatch.StartNew();
+await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(async _ =>
+{
+    long b;
+    while ((b = Interlocked.Increment(ref nextBatch)) < batches)
+    {
+        var from = b * options.Batch;
+        var to = Math.Min(options.Records, from + options.Batch);
+        var body = new StringBuilder((int)(to - from) * 260);
+        for (var i = from; i < to; i++)
+        {
+            body.Append(Line(i)).Append('\n');
+        }
+
+        using var content = new StringContent(body.ToString(), Encoding.UTF8);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/x-ndjson");
+        var t = Stopwatch.GetTimestamp();
+        using var response = await http.PostAsync("/api/usage", content);
+        latencies[b] = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"batch {b}: {(int)response.StatusCode} {text}");
+        }
+
+        using var json = JsonDocument.Parse(text);
+        Interlocked.Add(ref accepted, json.RootElement.GetProperty("accepted").GetInt64());
+    }
+}));
+var ingestSeconds = clock.Elapsed.TotalSeconds;
+Array.Sort(latencies);
+double Percentile(double p) => latencies[Math.Clamp((int)Math.Ceiling(p * latencies.Length) - 1, 0, latencies.Length - 1)];
+var ingestRate = accepted / ingestSeconds;
+Console.WriteLine($"accepted            : {accepted:N0} in {ingestSeconds.ToString("0.0", inv)} s = {ingestRate.ToString("N0", inv)} records/s");
+Console.WriteLine($"batch latency       : p50 {Percentile(0.50).ToString("0", inv)} ms, p99 {Percentile(0.99).ToString("0", inv)} ms");
+
+// Projection catch-up: until every async projection has folded the last event this run wrote.
+var lastSeq = await Scalar<long>(dataSource, "select coalesce(max(seq_id), 0) from ledger.mt_events");
+var catchUp = Stopwatch.StartNew();
+while (await Scalar<long>(dataSource,
+           "select coalesce(min(last_seq_id), 0) from ledger.mt_event_progression where name in ('ChipSpend:All','ProviderRevenue:All','Drawdown:All')") < lastSeq)
+{
+    if (catchUp.Elapsed > TimeSpan.FromMinutes(30))
+    {
+        throw new TimeoutException("projections did not catch up within 30 minutes");
+    }
+
+    await Task.Delay(50);
+}
+
+var catchUpSeconds = catchUp.Elapsed.TotalSeconds;
+await sampler.CancelAsync();
+await sampling;
+
+// The floor: the same rows by binary COPY into a plain table with PRIMARY KEY(usage_id).
+await Execute(dataSource, """
+    drop table if exists public.bench_usage_copy;
+    create table public.bench_usage_copy (usage_id text primary key, commitment_id text not null, provider text not null,
+        chip text not null, region text, chip_hours numeric not null, window_start timestamptz not null,
+        window_end timestamptz not null, tokens bigint)
+    """);
+var copyClock = Stopwatch.StartNew();
+await using (var connection = await dataSource.OpenConnectionAsync())
+await using (var writer = await connection.BeginBinaryImportAsync(
+                 "copy public.bench_usage_copy (usage_id, commitment_id, provider, chip, region, chip_hours, window_start, window_end, tokens) from stdin (format binary)"))
+{
+    for (long i = 0; i < options.Records; i++)
+    {
+        var start = new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddHours(i % 8000);
+        var inferentia = i % 4 == 0;
+        await writer.StartRowAsync();
+        await writer.WriteAsync($"copy-{runId}-{i}", NpgsqlDbType.Text);
+        await writer.WriteAsync("amazon-anthropic", NpgsqlDbType.Text);
+        await writer.WriteAsync("AWS", NpgsqlDbType.Text);
+        await writer.WriteAsync(inferentia ? "Inferentia2" : "Trainium2", NpgsqlDbType.Text);
+        await writer.WriteAsync("us-east-1", NpgsqlDbType.Text);
+        await writer.WriteAsync(1 + (i % 50) / 10m, NpgsqlDbType.Numeric);
+        await writer.WriteAsync(start, NpgsqlDbType.TimestampTz);
+        await writer.WriteAsync(start.AddHours(1), NpgsqlDbType.TimestampTz);
+        if (inferentia)
+        {
+            await writer.WriteAsync(1_000_000L + (i % 1000), NpgsqlDbType.Bigint);
+        }
+        else
+        {
+            await writer.WriteNullAsync();
+        }
+    }
+
+    await writer.CompleteAsync();
+}
+
+var copySeconds = copyClock.Elapsed.TotalSeconds;
+await Execute(dataSource, "drop table public.bench_usage_copy");
+
+var copyRate = options.Records / copySeconds;
+Console.WriteLine($"events written      : {lastSeq - startSeq:N0} (sequence {startSeq:N0} -> {lastSeq:N0})");
+Console.WriteLine($"host peak RSS       : {(hostPid is null ? "unknown (pass --host-pid)" : $"{peakRss / 1024 / 1024} MiB (pid {hostPid}, sampled every 100 ms)")}");
+Console.WriteLine($"projection catch-up : {catchUpSeconds.ToString("0.00", inv)} s after the last batch was acknowledged");
+Console.WriteLine($"binary COPY + PK    : {options.Records:N0} rows in {copySeconds.ToString("0.0", inv)} s = {copyRate.ToString("N0", inv)} rows/s");
+Console.WriteLine($"ingest / COPY ratio : {(ingestRate / copyRate).ToString("0.00", inv)}");
+if (accepted != options.Records)
+{
+    Console.Error.WriteLine($"warning: {options.Records - accepted:N0} records were not accepted");
+    return 1;
+}
+
+return 0;
+
+static async Task<T> Scalar<T>(NpgsqlDataSource dataSource, string sql)
+{
+    await using var command = dataSource.CreateCommand(sql);
+    return (T)(await command.ExecuteScalarAsync())!;
+}
+
+static async Task Execute(NpgsqlDataSource dataSource, string sql)
+{
+    await using var command = dataSource.CreateCommand(sql);
+    await command.ExecuteNonQueryAsync();
+}
+
+// The dotnet process running the host on the benchmarked port (not a wrapper such as timeout or run.sh whose
+// arguments also name the dll, nor another host on another port).
+static int? FindHostPid(int port) => Process.GetProcesses()
+    .Where(p =>
+    {
+        try
+        {
+            var argv = File.ReadAllText($"/proc/{p.Id}/cmdline").Split('\0');
+            var environment = File.ReadAllText($"/proc/{p.Id}/environ");
+            return Path.GetFileName(argv[0]) == "dotnet"
+                   && argv.Any(a => a.EndsWith("ComputeLedger.Host.dll", StringComparison.Ordinal))
+                   && (environment.Contains($":{port}", StringComparison.Ordinal) || argv.Any(a => a.Contains($":{port}", StringComparison.Ordinal)));
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
+    })
+    .Select(p => (int?)p.Id).FirstOrDefault();
+
+static long Rss(int? pid)
+{
+    if (pid is null)
+    {
+        return 0;
+    }
+
+    try
+    {
+        var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+    }
+    catch (IOException)
+    {
+        return 0;
+    }
+}
+
+internal sealed record Options(long Records, int Batch, int Concurrency, string Url, string ApiKey, string Database, int? HostPid)
+{
+    public static Options Parse(string[] args)
+    {
+        // The last occurrence wins, so a wrapper's defaults can be overridden by arguments appended after them.
+        string? Value(string name)
+        {
+            var at = Array.LastIndexOf(args, name);
+            return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+        }
+
+        return new Options(
+            long.Parse(Value("--records") ?? "1000000", CultureInfo.InvariantCulture),
+            int.Parse(Value("--batch") ?? "1000", CultureInfo.InvariantCulture),
+            int.Parse(Value("--concurrency") ?? "4", CultureInfo.InvariantCulture),
+            Value("--url") ?? "http://127.0.0.1:5080",
+            Value("--api-key") ?? "dev-ingest",
+            Value("--database") ?? Environment.GetEnvironmentVariable("LEDGER_POSTGRES") ?? "Host=127.0.0.1;Port=55432;Username=postgres;Database=ledger",
+            Value("--host-pid") is { } pid ? int.Parse(pid, CultureInfo.InvariantCulture) : null);
+    }
+}
+
+internal static class CancellationExtensions
+{
+    public static bool IsCancelled(this CancellationTokenSource source) => source.IsCancellationRequested;
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Ingestion benchmark, one command:
+#
+#   bench/ingest.sh                                   # 1,000,000 records, batch 1000, concurrency 2
+#   bench/ingest.sh --records 200000 --batch 2000 --concurrency 4
+#
+# Starts ./run.sh (Release host + its project-local PostgreSQL, demo data loaded) in the background, waits until it
+# is ready, posts the records over HTTP as the dev ingest key, waits for the projections, then COPYs the same rows
+# into a plain table for the ratio. Stops what it started. To measure a host that is already running instead, set
+# LEDGER_BENCH_URL (and LEDGER_POSTGRES for its database).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+URL=${LEDGER_BENCH_URL:-}
+RUN_PID=""
+cleanup() {
+  if [[ -n $RUN_PID ]] && kill -0 "$RUN_PID" 2>/dev/null; then
+    kill -INT "$RUN_PID" 2>/dev/null || true
+    wait "$RUN_PID" 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT
+
+if [[ -z $URL ]]; then
+  URL=http://127.0.0.1:5080
+  mkdir -p bench/results
+  echo "bench: starting ./run.sh (log: bench/results/run.log)" >&2
+  ./run.sh > bench/results/run.log 2>&1 &
+  RUN_PID=$!
+  for _ in $(seq 1 600); do
+    if curl -fsS "$URL/health/ready" >/dev/null 2>&1; then break; fi
+    kill -0 "$RUN_PID" 2>/dev/null || { echo "bench: run.sh exited; see bench/results/run.log" >&2; exit 1; }
+    sleep 1
+  done
+  curl -fsS "$URL/health/ready" >/dev/null || { echo "bench: the host did not become ready" >&2; exit 1; }
+fi
+
+dotnet build bench/Ingest/Ingest.csproj -c Release -v quiet -nologo >&2
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(. /etc/os-release && echo "$PRETTY_NAME"), $(psql --version 2>/dev/null | head -1)"
+dotnet bench/Ingest/bin/Release/net10.0/bench-ingest.dll --url "$URL" --concurrency 2 "$@"
