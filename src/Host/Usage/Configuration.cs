@@ -21,6 +21,8 @@ public static class Configuration
         options.Events.MapEventType<ChipAdded>("chip_added");
         options.Events.MapEventType<RateCardPublished>("rate_card_published");
         options.Events.MapEventType<ChipHoursConsumed>("chip_hours_consumed");
+        options.Events.MapEventType<UsageVoided>("usage_voided");
+        options.Events.MapEventType<UsageCorrected>("usage_corrected");
 
         // Inline: tiny reference data that every ingest batch reads back immediately.
         options.Projections.Add<ChipViewProjection>(ProjectionLifecycle.Inline);
@@ -36,7 +38,7 @@ public static class Configuration
         });
 
         // The idempotency claim of every usageId ever accepted, written in the same transaction as its event.
-        // It also keeps the accepted amount, an independent total for reconciliation.
+        // It also keeps the record's current amount (0 once voided), an independent total for reconciliation.
         var claims = new Table(new PostgresqlObjectName(options.DatabaseSchemaName, ClaimsTable, Weasel.Postgresql.SchemaUtils.IdentifierUsage.General));
         claims.AddColumn<string>("usage_id").AsPrimaryKey();
         claims.AddColumn<string>("fingerprint").NotNull();
@@ -44,6 +46,7 @@ public static class Configuration
         claims.AddColumn<string>("stream_id").NotNull();
         claims.AddColumn("amount", "numeric").NotNull();
         claims.AddColumn<string>("currency").NotNull();
+        claims.AddColumn<bool>("voided").NotNull().DefaultValueByExpression("false");
         claims.AddColumn("recorded_at", "timestamptz").NotNull().DefaultValueByExpression("now()");
         options.Storage.ExtendedSchemaObjects.Add(claims);
         return options;

@@ -21,31 +21,50 @@ public sealed class ChipSpend
     public Money TokenizedSpend { get; set; }
     public long Records { get; set; }
 
-    public static string KeyOf(string provider, string chip, string month) => $"{provider}|{chip}|{month}";
+    public static string KeyOf(string provider, string chip, Instant start) => $"{provider}|{chip}|{Months.Of(start)}";
 
     public decimal? CostPer1MTokens => Tokens > 0 ? decimal.Round(TokenizedSpend.Amount / Tokens * 1_000_000m, 6) : null;
 
-    /// <summary>Pure fold step: adds one consumption to its chip-month.</summary>
-    public static ChipSpend Add(ChipSpend? current, ChipHoursConsumed e)
+    /// <summary>
+    /// Pure fold step for the row <paramref name="id"/>: counts a consumption, reverses a void, and moves a correction
+    /// out of the month of its old figures and into the month of its new ones.
+    /// </summary>
+    public static ChipSpend? Next(ChipSpend? row, string id, object @event) => @event switch
     {
+        ChipHoursConsumed e => Count(row, id, e.Provider, e.Chip, e.Start, e.ChipHours, e.Amount, e.Tokens, +1),
+        UsageVoided e => Count(row, id, e.Provider, e.Chip, e.Voided.Start, e.Voided.ChipHours, e.Voided.Amount, e.Voided.Tokens, -1),
+        UsageCorrected e => Count(
+            KeyOf(e.Provider, e.Chip, e.Before.Start) == id ? Count(row, id, e.Provider, e.Chip, e.Before.Start, e.Before.ChipHours, e.Before.Amount, e.Before.Tokens, -1) : row,
+            id, e.Provider, e.Chip, e.After.Start, e.After.ChipHours, e.After.Amount, e.After.Tokens,
+            KeyOf(e.Provider, e.Chip, e.After.Start) == id ? +1 : 0),
+        _ => row,
+    };
+
+    private static ChipSpend? Count(ChipSpend? current, string id, string provider, string chip, Instant start, decimal hours, Money amount, long? tokens, int sign)
+    {
+        if (sign == 0 || KeyOf(provider, chip, start) != id)
+        {
+            return current;
+        }
+
         var row = current ?? new ChipSpend
         {
-            Id = KeyOf(e.Provider, e.Chip, Months.Of(e.Start)),
-            Chip = e.Chip,
-            Provider = e.Provider,
-            Month = Months.Of(e.Start),
-            MonthIndex = Months.IndexOf(e.Start),
-            Spend = Money.Zero(e.Amount.Currency),
-            TokenizedSpend = Money.Zero(e.Amount.Currency),
+            Id = id,
+            Chip = chip,
+            Provider = provider,
+            Month = Months.Of(start),
+            MonthIndex = Months.IndexOf(start),
+            Spend = Money.Zero(amount.Currency),
+            TokenizedSpend = Money.Zero(amount.Currency),
         };
 
-        row.ChipHours += e.ChipHours;
-        row.Spend = row.Spend.Plus(e.Amount);
-        row.Records++;
-        if (e.Tokens is { } tokens)
+        row.ChipHours += sign * hours;
+        row.Spend = row.Spend.Plus(amount.Times(sign));
+        row.Records += sign;
+        if (tokens is { } t)
         {
-            row.Tokens += tokens;
-            row.TokenizedSpend = row.TokenizedSpend.Plus(e.Amount);
+            row.Tokens += sign * t;
+            row.TokenizedSpend = row.TokenizedSpend.Plus(amount.Times(sign));
         }
 
         return row;
@@ -56,9 +75,10 @@ public sealed partial class ChipSpendProjection : MultiStreamProjection<ChipSpen
 {
     public ChipSpendProjection()
     {
-        Identity<ChipHoursConsumed>(e => ChipSpend.KeyOf(e.Provider, e.Chip, Months.Of(e.Start)));
+        Identity<ChipHoursConsumed>(e => ChipSpend.KeyOf(e.Provider, e.Chip, e.Start));
+        Identity<UsageVoided>(e => ChipSpend.KeyOf(e.Provider, e.Chip, e.Voided.Start));
+        Identities<UsageCorrected>(e => [.. new[] { ChipSpend.KeyOf(e.Provider, e.Chip, e.Before.Start), ChipSpend.KeyOf(e.Provider, e.Chip, e.After.Start) }.Distinct()]);
     }
 
-    public override ChipSpend? Evolve(ChipSpend? snapshot, string id, IEvent e) =>
-        e.Data is ChipHoursConsumed consumed ? ChipSpend.Add(snapshot, consumed) : snapshot;
+    public override ChipSpend? Evolve(ChipSpend? snapshot, string id, IEvent e) => ChipSpend.Next(snapshot, id, e.Data);
 }

@@ -27,6 +27,21 @@ public sealed class Drawdown
     public Dictionary<string, ChipDrawdown> ByChip { get; set; } = new(StringComparer.Ordinal);
     public Dictionary<string, Money> ByMonth { get; set; } = new(StringComparer.Ordinal);
 
+    private void Count(string provider, string chip, Instant start, decimal hours, Money amount, int sign)
+    {
+        var signed = amount.Times(sign);
+        Provider = provider;
+        Consumed = Consumed is { } c ? c.Plus(signed) : signed;
+        Records += sign;
+        var byChip = ByChip.TryGetValue(chip, out var existing)
+            ? existing
+            : ByChip[chip] = new ChipDrawdown { Consumed = Money.Zero(amount.Currency) };
+        byChip.ChipHours += sign * hours;
+        byChip.Consumed = byChip.Consumed.Plus(signed);
+        var month = Months.Of(start);
+        ByMonth[month] = ByMonth.TryGetValue(month, out var m) ? m.Plus(signed) : signed;
+    }
+
     public static Drawdown Apply(Drawdown? current, object @event, string id)
     {
         var row = current ?? new Drawdown { Id = id };
@@ -43,16 +58,14 @@ public sealed class Drawdown
 
                 break;
             case ChipHoursConsumed e:
-                row.Provider = e.Provider;
-                row.Consumed = row.Consumed is { } c ? c.Plus(e.Amount) : e.Amount;
-                row.Records++;
-                var chip = row.ByChip.TryGetValue(e.Chip, out var existing)
-                    ? existing
-                    : row.ByChip[e.Chip] = new ChipDrawdown { Consumed = Money.Zero(e.Amount.Currency) };
-                chip.ChipHours += e.ChipHours;
-                chip.Consumed = chip.Consumed.Plus(e.Amount);
-                var month = Months.Of(e.Start);
-                row.ByMonth[month] = row.ByMonth.TryGetValue(month, out var m) ? m.Plus(e.Amount) : e.Amount;
+                row.Count(e.Provider, e.Chip, e.Start, e.ChipHours, e.Amount, +1);
+                break;
+            case UsageVoided e:
+                row.Count(e.Provider, e.Chip, e.Voided.Start, e.Voided.ChipHours, e.Voided.Amount, -1);
+                break;
+            case UsageCorrected e:
+                row.Count(e.Provider, e.Chip, e.Before.Start, e.Before.ChipHours, e.Before.Amount, -1);
+                row.Count(e.Provider, e.Chip, e.After.Start, e.After.ChipHours, e.After.Amount, +1);
                 break;
         }
 
@@ -66,8 +79,10 @@ public sealed partial class DrawdownProjection : MultiStreamProjection<Drawdown,
     {
         Identity<ChipHoursConsumed>(e => e.CommitmentId);
         Identity<CommitmentOffered>(e => e.Terms.CommitmentId);
+        Identity<UsageVoided>(e => e.CommitmentId);
+        Identity<UsageCorrected>(e => e.CommitmentId);
     }
 
     public override Drawdown? Evolve(Drawdown? snapshot, string id, IEvent e) =>
-        e.Data is ChipHoursConsumed or CommitmentOffered ? Drawdown.Apply(snapshot, e.Data, id) : snapshot;
+        e.Data is ChipHoursConsumed or CommitmentOffered or UsageVoided or UsageCorrected ? Drawdown.Apply(snapshot, e.Data, id) : snapshot;
 }

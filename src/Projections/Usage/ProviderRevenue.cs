@@ -14,21 +14,35 @@ public sealed class ProviderRevenue
     public Money Revenue { get; set; }
     public long Records { get; set; }
 
-    public static string KeyOf(string provider, string month) => $"{provider}|{month}";
+    public static string KeyOf(string provider, Instant start) => $"{provider}|{Months.Of(start)}";
 
-    public static ProviderRevenue Add(ProviderRevenue? current, ChipHoursConsumed e)
+    /// <summary>Pure fold step for the row <paramref name="id"/>; voids reverse, corrections move between months.</summary>
+    public static ProviderRevenue? Next(ProviderRevenue? row, string id, object @event) => @event switch
     {
+        ChipHoursConsumed e => Count(row, id, e.Provider, e.Start, e.Amount, +1),
+        UsageVoided e => Count(row, id, e.Provider, e.Voided.Start, e.Voided.Amount, -1),
+        UsageCorrected e => Count(Count(row, id, e.Provider, e.Before.Start, e.Before.Amount, -1), id, e.Provider, e.After.Start, e.After.Amount, +1),
+        _ => row,
+    };
+
+    private static ProviderRevenue? Count(ProviderRevenue? current, string id, string provider, Instant start, Money amount, int sign)
+    {
+        if (KeyOf(provider, start) != id)
+        {
+            return current;
+        }
+
         var row = current ?? new ProviderRevenue
         {
-            Id = KeyOf(e.Provider, Months.Of(e.Start)),
-            Provider = e.Provider,
-            Month = Months.Of(e.Start),
-            MonthIndex = Months.IndexOf(e.Start),
-            Revenue = Money.Zero(e.Amount.Currency),
+            Id = id,
+            Provider = provider,
+            Month = Months.Of(start),
+            MonthIndex = Months.IndexOf(start),
+            Revenue = Money.Zero(amount.Currency),
         };
 
-        row.Revenue = row.Revenue.Plus(e.Amount);
-        row.Records++;
+        row.Revenue = row.Revenue.Plus(amount.Times(sign));
+        row.Records += sign;
         return row;
     }
 }
@@ -37,9 +51,10 @@ public sealed partial class ProviderRevenueProjection : MultiStreamProjection<Pr
 {
     public ProviderRevenueProjection()
     {
-        Identity<ChipHoursConsumed>(e => ProviderRevenue.KeyOf(e.Provider, Months.Of(e.Start)));
+        Identity<ChipHoursConsumed>(e => ProviderRevenue.KeyOf(e.Provider, e.Start));
+        Identity<UsageVoided>(e => ProviderRevenue.KeyOf(e.Provider, e.Voided.Start));
+        Identities<UsageCorrected>(e => [.. new[] { ProviderRevenue.KeyOf(e.Provider, e.Before.Start), ProviderRevenue.KeyOf(e.Provider, e.After.Start) }.Distinct()]);
     }
 
-    public override ProviderRevenue? Evolve(ProviderRevenue? snapshot, string id, IEvent e) =>
-        e.Data is ChipHoursConsumed consumed ? ProviderRevenue.Add(snapshot, consumed) : snapshot;
+    public override ProviderRevenue? Evolve(ProviderRevenue? snapshot, string id, IEvent e) => ProviderRevenue.Next(snapshot, id, e.Data);
 }

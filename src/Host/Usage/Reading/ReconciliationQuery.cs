@@ -49,7 +49,7 @@ public static class ReconciliationQuery
         await using var connection = session.DocumentStore.Storage.Database.CreateConnection();
         await connection.OpenAsync(ct);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"select currency, sum(amount), count(*) from {session.DocumentStore.Options.DatabaseSchemaName}.{Configuration.ClaimsTable} group by currency";
+        command.CommandText = $"select currency, sum(amount), count(*) filter (where not voided) from {session.DocumentStore.Options.DatabaseSchemaName}.{Configuration.ClaimsTable} group by currency";
         var totals = new Dictionary<string, (decimal, long)>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))

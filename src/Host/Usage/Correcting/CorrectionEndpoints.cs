@@ -1,0 +1,120 @@
+using System.Security.Claims;
+using ComputeLedger.Host.Infrastructure;
+using ComputeLedger.Ledger.Catalog;
+using ComputeLedger.Ledger.Usage;
+using ComputeLedger.Ledger.Usage.Correcting;
+using ComputeLedger.Projections.Catalog;
+using Marten;
+using Npgsql;
+using Wolverine.Http;
+
+namespace ComputeLedger.Host.Usage.Correcting;
+
+public sealed record VoidUsageRequest(string? Reason);
+
+public sealed record CorrectUsageRequest(decimal? ChipHours, Instant? Start, Instant? End, long? Tokens, string? Reason);
+
+/// <summary>
+/// Voids and corrections never edit history: they append to the usage record's own stream and move its claim's
+/// current amount, in one transaction. Repeating one does nothing; correcting a voided record is a conflict.
+/// </summary>
+public static class CorrectionEndpoints
+{
+    [WolverinePost("/api/usage/{usageId}/void", OperationId = "VoidUsage")]
+    [Tags("Usage")]
+    public static async Task<IResult> Void(string usageId, VoidUsageRequest? request, IDocumentSession session, IClock clock,
+        ClaimsPrincipal user, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(request?.Reason))
+        {
+            return Problems.Invalid("reason", "reason is required: say why the record is withdrawn.");
+        }
+
+        var command = new VoidUsage(usageId, request.Reason.Trim(), Caller.From(user).Name);
+        return await Decide(session, usageId, (record, _) => UsageCorrectionDecider.Decide(command, record, clock.GetCurrentInstant()), ct);
+    }
+
+    [WolverinePost("/api/usage/{usageId}/correct", OperationId = "CorrectUsage")]
+    [Tags("Usage")]
+    public static async Task<IResult> Correct(string usageId, CorrectUsageRequest? request, IDocumentSession session, IClock clock,
+        ClaimsPrincipal user, CancellationToken ct)
+    {
+        if (request is null || (request.ChipHours is null && request.Start is null && request.End is null && request.Tokens is null))
+        {
+            return Problems.Invalid("chipHours", "send at least one of chipHours, start, end or tokens with its corrected value.");
+        }
+
+        var command = new CorrectUsage(usageId, request.ChipHours, request.Start, request.End, request.Tokens, request.Reason, Caller.From(user).Name);
+        return await Decide(session, usageId, (record, books) =>
+            UsageCorrectionDecider.Decide(command, record, at => RateBook.Price(books.Provider, books.Overrides, record.Chip, record.Region, at),
+                clock.GetCurrentInstant()), ct);
+    }
+
+    private static async Task<IResult> Decide(IDocumentSession session, string usageId,
+        Func<UsageRecord, (RateBook Provider, RateBook Overrides), IReadOnlyList<object>> decide, CancellationToken ct)
+    {
+        var schema = session.DocumentStore.Options.DatabaseSchemaName;
+        await session.BeginTransactionAsync(ct);
+        var connection = (NpgsqlConnection)session.Connection!;
+
+        // Locking the claim row serializes corrections of one record without blocking anything else.
+        string? streamId;
+        await using (var find = connection.CreateCommand())
+        {
+            find.CommandText = $"select stream_id from {schema}.{Configuration.ClaimsTable} where usage_id = @id for update";
+            find.Parameters.Add(new NpgsqlParameter("id", usageId));
+            streamId = await find.ExecuteScalarAsync(ct) as string;
+        }
+
+        if (streamId is null)
+        {
+            return Problems.NotFound($"No usage '{usageId}' is recorded.");
+        }
+
+        var stream = await session.Events.FetchStreamAsync(streamId, token: ct);
+        var record = UsageRecord.Fold(stream.Select(e => e.Data), usageId)!;
+        var books = (await session.LoadManyAsync<RateBookView>(ct, RateBookView.ProviderStream(record.Provider), RateBookView.CommitmentStream(record.CommitmentId)))
+            .ToDictionary(b => b.Id, b => b.ToRateBook());
+
+        IReadOnlyList<object> events;
+        try
+        {
+            events = decide(record, (books.GetValueOrDefault(RateBookView.ProviderStream(record.Provider), RateBook.Empty),
+                books.GetValueOrDefault(RateBookView.CommitmentStream(record.CommitmentId), RateBook.Empty)));
+        }
+        catch (RuleViolation violation)
+        {
+            return Problems.From(violation);
+        }
+
+        if (events.Count > 0)
+        {
+            var after = UsageRecord.Fold(stream.Select(e => e.Data).Concat(events), usageId)!;
+            await using var update = connection.CreateCommand();
+            update.CommandText = $"update {schema}.{Configuration.ClaimsTable} set amount = @amount, voided = @voided where usage_id = @id";
+            update.Parameters.Add(new NpgsqlParameter("amount", after.Voided ? 0m : after.Current.Amount.Amount));
+            update.Parameters.Add(new NpgsqlParameter("voided", after.Voided));
+            update.Parameters.Add(new NpgsqlParameter("id", usageId));
+            await update.ExecuteNonQueryAsync(ct);
+            session.Events.Append(streamId, stream[^1].Version + events.Count, [.. events]);
+            await session.SaveChangesAsync(ct);
+            record = after;
+        }
+
+        return TypedResults.Ok(new
+        {
+            record.UsageId,
+            record.CommitmentId,
+            record.Provider,
+            record.Chip,
+            record.Region,
+            record.Voided,
+            record.Current.ChipHours,
+            record.Current.Start,
+            record.Current.End,
+            record.Current.Tokens,
+            record.Current.PricePerChipHour,
+            record.Current.Amount,
+        });
+    }
+}
