@@ -15,7 +15,8 @@ using Wolverine.Marten;
 var builder = WebApplication.CreateBuilder(args);
 builder.Host.ApplyJasperFxExtensions();
 
-builder.Services.AddSingleton<IClock>(SystemClock.Instance);
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton<IClock>(services => new TimeProviderClock(services.GetRequiredService<TimeProvider>()));
 builder.Services.AddMarten(services =>
     {
         var options = new StoreOptions();
@@ -23,6 +24,8 @@ builder.Services.AddMarten(services =>
         options.DatabaseSchemaName = "ledger";
         options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, Json.Configure);
         options.Events.StreamIdentity = StreamIdentity.AsString;
+        // Event timestamps are the known-time axis; they come from the same clock as every decision.
+        options.Events.TimeProvider = services.GetRequiredService<TimeProvider>();
         options.AddCommitments();
         options.AddUsage();
         return options;

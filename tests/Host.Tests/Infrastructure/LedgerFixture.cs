@@ -37,6 +37,9 @@ public sealed class LedgerFixture : IAsyncLifetime
 
     public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
 
+    /// <summary>The clock of <see cref="Host"/>: pin it to record events at a chosen known time.</summary>
+    public TestTime Time { get; } = new();
+
     public async ValueTask InitializeAsync()
     {
         _serverConnection = Environment.GetEnvironmentVariable("LEDGER_TEST_POSTGRES") ?? await StartContainer();
@@ -50,13 +53,18 @@ public sealed class LedgerFixture : IAsyncLifetime
         }
 
         ConnectionString = new NpgsqlConnectionStringBuilder(_serverConnection) { Database = database }.ConnectionString;
-        Host = await StartHost(ConnectionString);
+        Host = await StartHost(ConnectionString, time: Time);
     }
 
     /// <summary>A host on the given database, configured as ./run.sh would be but without the demo data.</summary>
-    public static Task<IAlbaHost> StartHost(string connectionString, bool seedDemoData = false) =>
+    public static Task<IAlbaHost> StartHost(string connectionString, bool seedDemoData = false, TimeProvider? time = null) =>
         AlbaHost.For<Program>(builder =>
         {
+            if (time is not null)
+            {
+                builder.ConfigureServices(services => services.AddSingleton(time));
+            }
+
             builder.UseEnvironment("Development");
             builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(new Dictionary<string, string?>
             {

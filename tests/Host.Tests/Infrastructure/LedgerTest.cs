@@ -18,6 +18,7 @@ public abstract class LedgerTest(LedgerFixture fixture) : IAsyncLifetime
 
     public virtual async ValueTask InitializeAsync()
     {
+        Fixture.Time.Pinned = null;
         await Fixture.Host.ResetAllMartenDataAsync();
         await Sql("truncate ledger.usage_claims");
     }

@@ -1,33 +1,85 @@
 using ComputeLedger.Host.Infrastructure;
+using ComputeLedger.Ledger.Commitments;
 using ComputeLedger.Projections.Commitments;
+using JasperFx.Events;
 using Marten;
-using Microsoft.AspNetCore.Http.HttpResults;
+using Marten.Events;
 using Wolverine.Http;
 
 namespace ComputeLedger.Host.Commitments.Reading;
 
+/// <summary>
+/// Eligibility reads. Without asOf/knownAt they serve the inline read model; with either, they replay the commitment
+/// streams on both axes (commitment streams hold no usage, so the replay stays small).
+/// </summary>
 public static class CommitmentQueries
 {
     [WolverineGet("/api/commitments", OperationId = "ListCommitments")]
     [Tags("Commitments")]
-    public static async Task<IReadOnlyList<CommitmentSummary>> List(IQuerySession session, CancellationToken ct)
+    public static async Task<IResult> List(string? asOf, string? knownAt, IQuerySession session, CancellationToken ct)
     {
-        var views = await session.Query<TrancheEligibility>().OrderBy(v => v.CommitmentId).ToListAsync(ct);
-        return views.Select(CommitmentSummary.From).ToList();
+        var (axes, problem) = TimeAxes.Parse(asOf, knownAt);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        IEnumerable<TrancheEligibility> views;
+        if (axes!.IsNow)
+        {
+            views = await session.Query<TrancheEligibility>().ToListAsync(ct);
+        }
+        else
+        {
+            var events = await Recorded(session, axes, null, ct);
+            views = events.GroupBy(e => e.StreamKey!)
+                .Select(g => EligibilityReplay.Fold(g.Select(e => e.Data), axes.ValidThrough))
+                .OfType<TrancheEligibility>();
+        }
+
+        return TypedResults.Ok(views.OrderBy(v => v.CommitmentId, StringComparer.Ordinal).Select(CommitmentSummary.From).ToList());
     }
 
     [WolverineGet("/api/commitments/{id}/eligibility", OperationId = "GetEligibility")]
     [Tags("Commitments")]
-    public static async Task<Results<Ok<EligibilityResponse>, ProblemHttpResult>> Eligibility(
-        string id, IQuerySession session, HttpResponse response, CancellationToken ct)
+    public static async Task<IResult> Eligibility(string id, string? asOf, string? knownAt, IQuerySession session, HttpResponse response, CancellationToken ct)
     {
-        var view = await session.LoadAsync<TrancheEligibility>(id, ct);
+        var (axes, problem) = TimeAxes.Parse(asOf, knownAt);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var view = axes!.IsNow
+            ? await session.LoadAsync<TrancheEligibility>(id, ct)
+            : EligibilityReplay.Fold((await Recorded(session, axes, id, ct)).Select(e => e.Data), axes.ValidThrough);
         if (view is null)
         {
-            return Problems.NotFound($"No commitment '{id}' is recorded.");
+            return axes.KnownBefore is { } known && await session.LoadAsync<TrancheEligibility>(id, ct) is { } later
+                ? Problems.NotFound($"Commitment '{id}' was not yet recorded at knownAt {known.Minus(Duration.Epsilon)}; it was first recorded at {later.RecordedAt}.")
+                : Problems.NotFound($"No commitment '{id}' is recorded.");
         }
 
         response.Headers.ETag = $"\"{view.Version}\"";
         return TypedResults.Ok(EligibilityResponse.From(view));
+    }
+
+    /// <summary>The commitment events recorded before the known-time cut-off, in the order they were appended.</summary>
+    private static async Task<IReadOnlyList<IEvent>> Recorded(IQuerySession session, TimeAxes axes, string? commitmentId, CancellationToken ct)
+    {
+        var query = session.Events.QueryAllRawEvents().Where(e => e.EventTypesAre(
+            typeof(CommitmentOffered), typeof(CommitmentSigned), typeof(CommitmentDeclined), typeof(MilestoneAchieved), typeof(TrancheReleased)));
+        if (commitmentId is not null)
+        {
+            query = query.Where(e => e.StreamKey == commitmentId);
+        }
+
+        if (axes.KnownBefore is { } known)
+        {
+            var cutoff = known.ToDateTimeOffset();
+            query = query.Where(e => e.Timestamp < cutoff);
+        }
+
+        return await query.OrderBy(e => e.Sequence).ToListAsync(ct);
     }
 }

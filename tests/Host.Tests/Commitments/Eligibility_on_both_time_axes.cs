@@ -1,0 +1,70 @@
+using ComputeLedger.Host.Tests.Infrastructure;
+using Shouldly;
+
+namespace ComputeLedger.Host.Tests.Commitments;
+
+public class Eligibility_on_both_time_axes(LedgerFixture fixture) : LedgerTest(fixture)
+{
+    private async Task At(string instant, Func<Task> act)
+    {
+        Fixture.Time.Pinned = DateTimeOffset.Parse(instant, System.Globalization.CultureInfo.InvariantCulture);
+        await act();
+        Fixture.Time.Pinned = null;
+    }
+
+    private async Task<string> T1(string query)
+    {
+        var reply = await Analyst.GetJson($"/api/commitments/amazon-anthropic/eligibility?{query}");
+        reply.Code.ShouldBe(200, reply.ToString());
+        return reply.Json["tranches"]!.AsArray().Single(t => t!["trancheId"]!.GetValue<string>() == "t1")!["status"]!.GetValue<string>();
+    }
+
+    [Fact]
+    public async Task As_of_a_business_date_counts_only_facts_dated_by_then()
+    {
+        await At("2025-01-10T09:00:00Z", () => Create(Deal()));
+        await At("2025-07-02T09:00:00Z", () => Admin.PostJson("/api/commitments/amazon-anthropic/milestones/trillion-param-model/achieve",
+            new { achievedOn = "2025-06-30", evidence = "paper" }));
+        await At("2025-07-16T09:00:00Z", () => Admin.PostJson("/api/commitments/amazon-anthropic/tranches/t1/release", new { releasedOn = "2025-07-15" }));
+
+        (await T1("asOf=2025-06-29")).ShouldBe("Locked");
+        (await T1("asOf=2025-06-30")).ShouldBe("Eligible");
+        (await T1("asOf=2025-07-14T23:59:59Z")).ShouldBe("Eligible");
+        (await T1("asOf=2025-07-15")).ShouldBe("Released");
+        (await T1("")).ShouldBe("Released");
+
+        var beforeSigning = (await Analyst.GetJson("/api/commitments/amazon-anthropic/eligibility?asOf=2024-01-01")).Json;
+        beforeSigning["status"]!.GetValue<string>().ShouldBe("Offered");
+        beforeSigning["released"].Amount().ShouldBe(0m);
+    }
+
+    [Fact]
+    public async Task Known_at_a_date_shows_what_the_ledger_had_recorded_by_then()
+    {
+        await At("2025-01-10T09:00:00Z", () => Create(Deal()));
+        // Recorded late: on 2025-08-01 an admin attests an achievement dated 2025-06-30.
+        await At("2025-08-01T09:00:00Z", () => Admin.PostJson("/api/commitments/amazon-anthropic/milestones/trillion-param-model/achieve",
+            new { achievedOn = "2025-06-30", evidence = "paper" }));
+
+        (await T1("asOf=2025-07-15&knownAt=2025-07-31")).ShouldBe("Locked");
+        (await T1("asOf=2025-07-15&knownAt=2025-08-01")).ShouldBe("Eligible");
+        (await T1("asOf=2025-07-15")).ShouldBe("Eligible");
+
+        var list = (await Analyst.GetJson("/api/commitments?knownAt=2025-07-31&asOf=2025-07-15")).Json.AsArray();
+        list.Single()!["eligible"].Amount().ShouldBe(0m);
+        (await Analyst.GetJson("/api/commitments?knownAt=2025-08-01")).Json.AsArray().Single()!["eligible"].Amount().ShouldBe(8_000_000_000m);
+    }
+
+    [Fact]
+    public async Task A_commitment_not_yet_recorded_at_knownAt_is_a_404_that_says_so()
+    {
+        await At("2025-01-10T09:00:00Z", () => Create(Deal()));
+
+        var reply = await Analyst.GetJson("/api/commitments/amazon-anthropic/eligibility?knownAt=2025-01-09");
+
+        reply.Code.ShouldBe(404);
+        reply.Json["detail"]!.GetValue<string>().ShouldContain("not yet recorded");
+        (await Analyst.GetJson("/api/commitments?knownAt=2025-01-09")).Json.AsArray().ShouldBeEmpty();
+        (await Analyst.GetJson("/api/commitments?asOf=yesterday")).Code.ShouldBe(400);
+    }
+}
