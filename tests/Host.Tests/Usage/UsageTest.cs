@@ -6,9 +6,13 @@ namespace ComputeLedger.Host.Tests.Usage;
 /// <summary>Arranges a signed AWS deal on Trainium2 and Inferentia2 and a provider rate card, through the API.</summary>
 public abstract class UsageTest(LedgerFixture fixture) : LedgerTest(fixture)
 {
+    /// <summary>When the deal and rate card are recorded (the known time); the real now unless a test class says otherwise.</summary>
+    protected virtual DateTimeOffset? ArrangedAt => null;
+
     public override async ValueTask InitializeAsync()
     {
         await base.InitializeAsync();
+        Fixture.Time.Pinned = ArrangedAt;
         var deal = Deal();
         deal["computeCommitment"] = new
         {
@@ -30,6 +34,7 @@ public abstract class UsageTest(LedgerFixture fixture) : LedgerTest(fixture)
             },
         });
         rates.Code.ShouldBe(201, rates.ToString());
+        Fixture.Time.Pinned = null;
     }
 
     public static Dictionary<string, object?> Record(string usageId, decimal chipHours = 2m, string chip = "Trainium2",

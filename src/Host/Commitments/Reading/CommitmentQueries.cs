@@ -24,19 +24,7 @@ public static class CommitmentQueries
             return problem;
         }
 
-        IEnumerable<TrancheEligibility> views;
-        if (axes!.IsNow)
-        {
-            views = await session.Query<TrancheEligibility>().ToListAsync(ct);
-        }
-        else
-        {
-            var events = await Recorded(session, axes, null, ct);
-            views = events.GroupBy(e => e.StreamKey!)
-                .Select(g => EligibilityReplay.Fold(g.Select(e => e.Data), axes.ValidThrough))
-                .OfType<TrancheEligibility>();
-        }
-
+        var views = await All(session, axes!, ct);
         return TypedResults.Ok(views.OrderBy(v => v.CommitmentId, StringComparer.Ordinal).Select(CommitmentSummary.From).ToList());
     }
 
@@ -62,6 +50,21 @@ public static class CommitmentQueries
 
         response.Headers.ETag = $"\"{view.Version}\"";
         return TypedResults.Ok(EligibilityResponse.From(view));
+    }
+
+    /// <summary>Every commitment's eligibility on the given axes: the read model for "now", else a replay.</summary>
+    public static async Task<IReadOnlyList<TrancheEligibility>> All(IQuerySession session, TimeAxes axes, CancellationToken ct)
+    {
+        if (axes.IsNow)
+        {
+            return await session.Query<TrancheEligibility>().ToListAsync(ct);
+        }
+
+        var events = await Recorded(session, axes, null, ct);
+        return events.GroupBy(e => e.StreamKey!)
+            .Select(g => EligibilityReplay.Fold(g.Select(e => e.Data), axes.ValidThrough))
+            .OfType<TrancheEligibility>()
+            .ToList();
     }
 
     /// <summary>The commitment events recorded before the known-time cut-off, in the order they were appended.</summary>

@@ -1,3 +1,4 @@
+using ComputeLedger.Host.Commitments.Reading;
 using ComputeLedger.Host.Infrastructure;
 using ComputeLedger.Ledger.Commitments;
 using ComputeLedger.Projections.Commitments;
@@ -28,27 +29,44 @@ public static class UsageQueries
 {
     [WolverineGet("/api/spend/chips", OperationId = "GetChipSpend")]
     [Tags("Usage")]
-    public static async Task<IResult> Spend(string? from, string? to, string? provider, string? chip, IQuerySession session, IClock clock,
-        HttpResponse response, CancellationToken ct)
+    public static async Task<IResult> Spend(string? from, string? to, string? provider, string? chip, string? asOf, string? knownAt,
+        IQuerySession session, IClock clock, HttpResponse response, CancellationToken ct)
     {
         if (MonthRange.Parse(from, to) is not { } range)
         {
             return MonthRange.Invalid(from, to);
         }
 
-        var (low, high) = (range.FromIndex, range.ToIndex);
-        var query = session.Query<ChipSpend>().Where(r => r.MonthIndex >= low && r.MonthIndex <= high);
-        if (!string.IsNullOrEmpty(provider))
+        var (axes, problem) = TimeAxes.Parse(asOf, knownAt);
+        if (problem is not null)
         {
-            query = query.Where(r => r.Provider == provider);
+            return problem;
         }
 
-        if (!string.IsNullOrEmpty(chip))
+        IEnumerable<ChipSpend> found;
+        if (axes!.IsNow)
         {
-            query = query.Where(r => r.Chip == chip);
+            var (low, high) = (range.FromIndex, range.ToIndex);
+            var query = session.Query<ChipSpend>().Where(r => r.MonthIndex >= low && r.MonthIndex <= high);
+            if (!string.IsNullOrEmpty(provider))
+            {
+                query = query.Where(r => r.Provider == provider);
+            }
+
+            if (!string.IsNullOrEmpty(chip))
+            {
+                query = query.Where(r => r.Chip == chip);
+            }
+
+            found = await query.ToListAsync(ct);
+        }
+        else
+        {
+            found = (await UsageHistory.Views(session, axes, ct)).Spend.Values.Where(r => r.MonthIndex >= range.FromIndex && r.MonthIndex <= range.ToIndex
+                && (string.IsNullOrEmpty(provider) || r.Provider == provider) && (string.IsNullOrEmpty(chip) || r.Chip == chip));
         }
 
-        var rows = (await query.ToListAsync(ct))
+        var rows = found
             .OrderBy(r => r.Month, StringComparer.Ordinal).ThenBy(r => r.Provider, StringComparer.Ordinal).ThenBy(r => r.Chip, StringComparer.Ordinal)
             .Select(r => new SpendRow(r.Chip, r.Provider, r.Month, r.ChipHours, r.Spend, r.Tokens, r.CostPer1MTokens, r.Records))
             .ToList();
@@ -58,24 +76,30 @@ public static class UsageQueries
 
     [WolverineGet("/api/revenue/providers", OperationId = "GetProviderRevenue")]
     [Tags("Usage")]
-    public static async Task<IResult> Revenue(string? from, string? to, string? provider, IQuerySession session, IClock clock,
-        HttpResponse response, CancellationToken ct)
+    public static async Task<IResult> Revenue(string? from, string? to, string? provider, string? asOf, string? knownAt,
+        IQuerySession session, IClock clock, HttpResponse response, CancellationToken ct)
     {
         if (MonthRange.Parse(from, to) is not { } range)
         {
             return MonthRange.Invalid(from, to);
         }
 
-        var (low, high) = (range.FromIndex, range.ToIndex);
-        var revenue = (await session.Query<ProviderRevenue>().Where(r => r.MonthIndex >= low && r.MonthIndex <= high).ToListAsync(ct))
+        var (axes, problem) = TimeAxes.Parse(asOf, knownAt);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var views = await UsageHistory.Views(session, axes!, ct);
+        var revenue = views.Revenue.Values
+            .Where(r => r.MonthIndex >= range.FromIndex && r.MonthIndex <= range.ToIndex)
             .Where(r => string.IsNullOrEmpty(provider) || r.Provider == provider)
             .ToDictionary(r => (r.Provider, r.Month));
-        var signed = (await session.Query<TrancheEligibility>().ToListAsync(ct))
+        var signed = (await CommitmentQueries.All(session, axes!, ct))
             .Where(c => c.Status == CommitmentStatus.Signed && c.ComputeCommitment is not null)
             .Where(c => string.IsNullOrEmpty(provider) || c.Provider == provider)
             .ToList();
-        var drawdowns = (await session.LoadManyAsync<Drawdown>(ct, signed.Select(c => c.CommitmentId).ToArray()))
-            .ToDictionary(d => d.Id, StringComparer.Ordinal);
+        var drawdowns = views.Drawdowns;
 
         // Months listed: those with revenue, and, when the range is explicit, every month a commitment was active in it.
         var keys = revenue.Keys.ToHashSet();
@@ -111,12 +135,21 @@ public static class UsageQueries
 
     [WolverineGet("/api/commitments/{id}/drawdown", OperationId = "GetDrawdown")]
     [Tags("Usage")]
-    public static async Task<IResult> Drawdown(string id, IQuerySession session, IClock clock, HttpResponse response, CancellationToken ct)
+    public static async Task<IResult> Drawdown(string id, string? asOf, string? knownAt, IQuerySession session, IClock clock,
+        HttpResponse response, CancellationToken ct)
     {
-        var commitment = await session.LoadAsync<TrancheEligibility>(id, ct);
+        var (axes, problem) = TimeAxes.Parse(asOf, knownAt);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var commitment = (await CommitmentQueries.All(session, axes!, ct)).FirstOrDefault(c => c.CommitmentId == id);
         if (commitment is null)
         {
-            return Problems.NotFound($"No commitment '{id}' is recorded.");
+            return axes!.KnownBefore is not null && await session.LoadAsync<TrancheEligibility>(id, ct) is not null
+                ? Problems.NotFound($"Commitment '{id}' was not yet recorded at knownAt.")
+                : Problems.NotFound($"No commitment '{id}' is recorded.");
         }
 
         if (commitment.ComputeCommitment is not { } compute)
@@ -125,7 +158,11 @@ public static class UsageQueries
         }
 
         var now = clock.GetCurrentInstant();
-        var d = await session.LoadAsync<Projections.Usage.Drawdown>(id, ct);
+        var d = axes!.IsNow
+            ? await session.LoadAsync<Projections.Usage.Drawdown>(id, ct)
+            : (await UsageHistory.Views(session, axes, ct)).Drawdowns.GetValueOrDefault(id);
+        // Projected from the axes' point in time: "as of V" projects with what had been consumed by V.
+        now = axes.ValidBefore is { } validBefore ? Instant.Min(now, validBefore) : now;
         var currency = compute.CommittedSpend.Currency;
         var consumed = d?.Consumed ?? Money.Zero(currency);
         var projected = Project(compute, consumed, now);

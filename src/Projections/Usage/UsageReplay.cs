@@ -1,0 +1,83 @@
+using ComputeLedger.Ledger.Usage;
+
+namespace ComputeLedger.Projections.Usage;
+
+/// <summary>The usage read models as a replay produces them.</summary>
+public sealed record UsageViews(
+    IReadOnlyDictionary<string, ChipSpend> Spend,
+    IReadOnlyDictionary<string, ProviderRevenue> Revenue,
+    IReadOnlyDictionary<string, Drawdown> Drawdowns,
+    IReadOnlyDictionary<string, (decimal Amount, long Records)> AcceptedByCurrency);
+
+/// <summary>
+/// Chip spend, provider revenue and drawdown folded from scratch over usage events already filtered on known time,
+/// keeping only facts whose valid time (a record's window start; for a void or correction, that of the record it
+/// changes) is before <c>validBefore</c>. The fold steps are the projections' own.
+/// </summary>
+public static class UsageReplay
+{
+    public static Instant ValidTime(object @event) => @event switch
+    {
+        ChipHoursConsumed e => e.Start,
+        UsageVoided e => e.Voided.Start,
+        UsageCorrected e => e.Before.Start,
+        _ => Instant.MinValue,
+    };
+
+    public static UsageViews Fold(IEnumerable<object> events, Instant? validBefore)
+    {
+        var spend = new Dictionary<string, ChipSpend>(StringComparer.Ordinal);
+        var revenue = new Dictionary<string, ProviderRevenue>(StringComparer.Ordinal);
+        var drawdowns = new Dictionary<string, Drawdown>(StringComparer.Ordinal);
+        var accepted = new Dictionary<string, (decimal Amount, long Records)>(StringComparer.Ordinal);
+
+        foreach (var e in events)
+        {
+            if (e is not (ChipHoursConsumed or UsageVoided or UsageCorrected) || (validBefore is { } cutoff && ValidTime(e) >= cutoff))
+            {
+                continue;
+            }
+
+            var (provider, chip, commitment, ids) = e switch
+            {
+                ChipHoursConsumed c => (c.Provider, c.Chip, c.CommitmentId, new[] { c.Start }),
+                UsageVoided v => (v.Provider, v.Chip, v.CommitmentId, new[] { v.Voided.Start }),
+                UsageCorrected c => (c.Provider, c.Chip, c.CommitmentId, new[] { c.Before.Start, c.After.Start }),
+                _ => throw new InvalidOperationException(),
+            };
+
+            foreach (var id in ids.Select(s => ChipSpend.KeyOf(provider, chip, s)).Distinct())
+            {
+                Put(spend, id, ChipSpend.Next(spend.GetValueOrDefault(id), id, e));
+            }
+
+            foreach (var id in ids.Select(s => ProviderRevenue.KeyOf(provider, s)).Distinct())
+            {
+                Put(revenue, id, ProviderRevenue.Next(revenue.GetValueOrDefault(id), id, e));
+            }
+
+            drawdowns[commitment] = Drawdown.Apply(drawdowns.GetValueOrDefault(commitment), e, commitment);
+
+            var (delta, count) = e switch
+            {
+                ChipHoursConsumed c => (c.Amount, 1),
+                UsageVoided v => (v.Voided.Amount.Times(-1), -1),
+                UsageCorrected c => (c.After.Amount.Minus(c.Before.Amount), 0),
+                _ => throw new InvalidOperationException(),
+            };
+            var (sum, n) = accepted.GetValueOrDefault(delta.Currency);
+            accepted[delta.Currency] = (sum + delta.Amount, n + count);
+        }
+
+        return new UsageViews(spend, revenue, drawdowns, accepted);
+    }
+
+    private static void Put<T>(Dictionary<string, T> rows, string id, T? row)
+        where T : class
+    {
+        if (row is not null)
+        {
+            rows[id] = row;
+        }
+    }
+}
