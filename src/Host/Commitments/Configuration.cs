@@ -15,6 +15,7 @@ public static class Configuration
         options.Events.MapEventType<CommitmentDeclined>("commitment_declined");
         options.Events.MapEventType<MilestoneAchieved>("milestone_achieved");
         options.Events.MapEventType<TrancheReleased>("tranche_released");
+        options.Events.MapEventType<MilestoneRevoked>("milestone_revoked");
 
         // Inline: one small document per deal, and every write answers with the state it produced.
         options.Projections.Add<TrancheEligibilityProjection>(ProjectionLifecycle.Inline);

@@ -13,6 +13,9 @@ public sealed record Commitment(
     ImmutableDictionary<string, LocalDate> AchievedMilestones,
     ImmutableDictionary<string, LocalDate> ReleasedTranches)
 {
+    /// <summary>Milestones whose attestation was withdrawn at least once; a repeated revocation is then a no-op.</summary>
+    public ImmutableHashSet<string> RevokedMilestones { get; init; } = ImmutableHashSet<string>.Empty;
+
     public string Id => Terms.CommitmentId;
 
     public static Commitment Create(CommitmentOffered offered) => new(
@@ -32,6 +35,7 @@ public sealed record Commitment(
         },
         CommitmentDeclined => this with { Status = CommitmentStatus.Declined },
         MilestoneAchieved e => this with { AchievedMilestones = AchievedMilestones.SetItem(e.MilestoneId, e.AchievedOn) },
+        MilestoneRevoked e => this with { AchievedMilestones = AchievedMilestones.Remove(e.MilestoneId), RevokedMilestones = RevokedMilestones.Add(e.MilestoneId) },
         TrancheReleased e => this with { ReleasedTranches = ReleasedTranches.SetItem(e.TrancheId, e.ReleasedOn) },
         _ => this,
     };

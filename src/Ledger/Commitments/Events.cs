@@ -18,3 +18,9 @@ public sealed record MilestoneAchieved(string CommitmentId, string MilestoneId, 
 
 /// <summary>An eligible tranche was paid out on a business date.</summary>
 public sealed record TrancheReleased(string CommitmentId, string TrancheId, Money Amount, LocalDate ReleasedOn, Instant RecordedAt, string RecordedBy);
+
+/// <summary>
+/// An attestation made in error is withdrawn. Its valid time is that of the achievement it cancels
+/// (<see cref="AchievedOn"/>); a tranche already released stays released.
+/// </summary>
+public sealed record MilestoneRevoked(string CommitmentId, string MilestoneId, LocalDate AchievedOn, string Reason, Instant RecordedAt, string RecordedBy);

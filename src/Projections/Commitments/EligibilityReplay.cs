@@ -16,6 +16,7 @@ public static class EligibilityReplay
         CommitmentDeclined e => e.DeclinedOn,
         MilestoneAchieved e => e.AchievedOn,
         TrancheReleased e => e.ReleasedOn,
+        MilestoneRevoked e => e.AchievedOn,
         _ => null,
     };
 

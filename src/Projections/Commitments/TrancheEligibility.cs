@@ -10,14 +10,23 @@ public enum TrancheStatus
     Released,
 }
 
-public sealed record MilestoneProgress(string MilestoneId, string Description, string Kind, LocalDate? AchievedOn, string? Evidence);
+/// <summary>A declared milestone; <see cref="RevokedOn"/> is the date of a withdrawn attestation (null if none was withdrawn).</summary>
+public sealed record MilestoneProgress(string MilestoneId, string Description, string Kind, LocalDate? AchievedOn, string? Evidence)
+{
+    public LocalDate? RevokedAchievement { get; init; }
+    public string? RevocationReason { get; init; }
+}
 
 public sealed record TrancheProgress(
     string TrancheId,
     Money Amount,
     TrancheStatus Status,
     LocalDate? ReleasedOn,
-    IReadOnlyList<MilestoneProgress> Milestones);
+    IReadOnlyList<MilestoneProgress> Milestones)
+{
+    /// <summary>Released, but a milestone it was released on has since been revoked: treasury must look at it.</summary>
+    public bool ReleasedOnRevokedMilestone { get; init; }
+}
 
 /// <summary>
 /// What a deal promised and what has become payable: the answer to "how much is released, payable, still locked?".
@@ -52,6 +61,14 @@ public sealed record TrancheEligibility
             .Recompute(CommitmentStatus.Signed, e.SignedOn, e.RecordedAt),
         (_, CommitmentDeclined e) => current.Recompute(CommitmentStatus.Declined, current.SignedOn, e.RecordedAt),
         (_, MilestoneAchieved e) => current.WithMilestone(e.MilestoneId, m => m with { AchievedOn = e.AchievedOn, Evidence = e.Evidence })
+            .Recompute(current.Status, current.SignedOn, e.RecordedAt),
+        (_, MilestoneRevoked e) => current.WithMilestone(e.MilestoneId, m => m with
+            {
+                AchievedOn = null,
+                Evidence = null,
+                RevokedAchievement = e.AchievedOn,
+                RevocationReason = e.Reason,
+            })
             .Recompute(current.Status, current.SignedOn, e.RecordedAt),
         (_, TrancheReleased e) => current.WithTranche(e.TrancheId, t => t with { ReleasedOn = e.ReleasedOn })
             .Recompute(current.Status, current.SignedOn, e.RecordedAt),
@@ -112,6 +129,7 @@ public sealed record TrancheEligibility
                 : status == CommitmentStatus.Signed && t.TrancheId != CommitmentTerms.UpfrontTrancheId
                   && t.Milestones.All(m => m.AchievedOn is not null) ? TrancheStatus.Eligible
                 : TrancheStatus.Locked,
+            ReleasedOnRevokedMilestone = t.ReleasedOn is not null && t.Milestones.Any(m => m.AchievedOn is null && m.RevokedAchievement is not null),
         }).ToList();
 
         Money Sum(TrancheStatus s) => tranches.Where(t => t.Status == s)

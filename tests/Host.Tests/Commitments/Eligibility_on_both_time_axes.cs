@@ -68,3 +68,44 @@ public class Eligibility_on_both_time_axes(LedgerFixture fixture) : LedgerTest(f
         (await Analyst.GetJson("/api/commitments?asOf=yesterday")).Code.ShouldBe(400);
     }
 }
+
+public class Revoking_a_milestone(LedgerFixture fixture) : LedgerTest(fixture)
+{
+    [Fact]
+    public async Task A_revocation_relocks_an_unreleased_tranche_is_idempotent_and_shows_on_both_axes()
+    {
+        Fixture.Time.Pinned = new DateTimeOffset(2025, 1, 10, 9, 0, 0, TimeSpan.Zero);
+        await Create(Deal());
+        Fixture.Time.Pinned = new DateTimeOffset(2025, 7, 1, 9, 0, 0, TimeSpan.Zero);
+        await Admin.PostJson("/api/commitments/amazon-anthropic/milestones/trillion-param-model/achieve", new { achievedOn = "2025-06-30", evidence = "paper" });
+        Fixture.Time.Pinned = new DateTimeOffset(2025, 9, 1, 9, 0, 0, TimeSpan.Zero);
+        var revoked = await Admin.PostJson("/api/commitments/amazon-anthropic/milestones/trillion-param-model/revoke", new { reason = "paper retracted" });
+        Fixture.Time.Pinned = null;
+
+        revoked.Code.ShouldBe(200, revoked.ToString());
+        revoked.Json["eligible"].Amount().ShouldBe(0m);
+        (await Admin.PostJson("/api/commitments/amazon-anthropic/milestones/trillion-param-model/revoke", new { reason = "again" })).Code.ShouldBe(200);
+        (await CountEvents("milestone_revoked")).ShouldBe(1);
+        (await Admin.PostJson("/api/commitments/amazon-anthropic/milestones/aws-throughput-target/revoke", new { reason = "x" })).Code.ShouldBe(409);
+
+        var before = (await Analyst.GetJson("/api/commitments/amazon-anthropic/eligibility?knownAt=2025-08-31")).Json;
+        before["eligible"].Amount().ShouldBe(8_000_000_000m);
+    }
+
+    [Fact]
+    public async Task A_released_tranche_stays_released_but_is_flagged()
+    {
+        await Create(Deal());
+        await Admin.PostJson("/api/commitments/amazon-anthropic/milestones/trillion-param-model/achieve", new { achievedOn = "2025-06-30", evidence = "paper" });
+        await Admin.PostJson("/api/commitments/amazon-anthropic/tranches/t1/release", new { releasedOn = "2025-07-15" });
+
+        var view = (await Admin.PostJson("/api/commitments/amazon-anthropic/milestones/trillion-param-model/revoke", new { reason = "retracted" })).Json;
+
+        var t1 = view["tranches"]!.AsArray().Single(t => t!["trancheId"]!.GetValue<string>() == "t1")!;
+        t1["status"]!.GetValue<string>().ShouldBe("Released");
+        t1["releasedOnRevokedMilestone"]!.GetValue<bool>().ShouldBeTrue();
+        t1["milestones"]![0]!["achievedOn"].ShouldBeNull();
+        t1["milestones"]![0]!["revokedAchievement"]!.GetValue<string>().ShouldBe("2025-06-30");
+        view["released"].Amount().ShouldBe(13_000_000_000m);
+    }
+}

@@ -71,7 +71,8 @@ public static class CommitmentQueries
     private static async Task<IReadOnlyList<IEvent>> Recorded(IQuerySession session, TimeAxes axes, string? commitmentId, CancellationToken ct)
     {
         var query = session.Events.QueryAllRawEvents().Where(e => e.EventTypesAre(
-            typeof(CommitmentOffered), typeof(CommitmentSigned), typeof(CommitmentDeclined), typeof(MilestoneAchieved), typeof(TrancheReleased)));
+            typeof(CommitmentOffered), typeof(CommitmentSigned), typeof(CommitmentDeclined), typeof(MilestoneAchieved), typeof(TrancheReleased),
+            typeof(MilestoneRevoked)));
         if (commitmentId is not null)
         {
             query = query.Where(e => e.StreamKey == commitmentId);

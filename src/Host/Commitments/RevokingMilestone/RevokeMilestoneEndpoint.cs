@@ -1,0 +1,27 @@
+using System.Security.Claims;
+using ComputeLedger.Host.Infrastructure;
+using ComputeLedger.Ledger.Commitments.RevokingMilestone;
+using Marten;
+using Wolverine.Http;
+
+namespace ComputeLedger.Host.Commitments.RevokingMilestone;
+
+public sealed record RevokeMilestoneRequest(string? Reason, long? ExpectedVersion);
+
+public static class RevokeMilestoneEndpoint
+{
+    [WolverinePost("/api/commitments/{id}/milestones/{milestoneId}/revoke", OperationId = "RevokeMilestone")]
+    [Tags("Commitments")]
+    public static Task<IResult> Post(string id, string milestoneId, RevokeMilestoneRequest? request, IDocumentSession session, IClock clock,
+        ClaimsPrincipal user, HttpRequest http, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(request?.Reason))
+        {
+            return Task.FromResult<IResult>(Problems.Invalid("reason", "reason is required: say why the attestation was made in error."));
+        }
+
+        var command = new RevokeMilestone(id, milestoneId, request.Reason.Trim(), Caller.From(user).Name);
+        return CommitmentStream.Decide(session, id, CommitmentStream.ExpectedVersion(request.ExpectedVersion, http),
+            state => RevokeMilestoneDecider.Decide(command, state, clock.GetCurrentInstant()), ct);
+    }
+}
