@@ -108,4 +108,23 @@ public class Revoking_a_milestone(LedgerFixture fixture) : LedgerTest(fixture)
         t1["milestones"]![0]!["revokedAchievement"]!.GetValue<string>().ShouldBe("2025-06-30");
         view["released"].Amount().ShouldBe(13_000_000_000m);
     }
+
+    [Fact]
+    public async Task Lineage_of_a_tranche_lists_the_events_behind_its_status()
+    {
+        await Create(Deal());
+        await Admin.PostJson("/api/commitments/amazon-anthropic/milestones/trillion-param-model/achieve", new { achievedOn = "2025-06-30", evidence = "paper" });
+        await Admin.PostJson("/api/commitments/amazon-anthropic/milestones/aws-throughput-target/achieve", new { achievedOn = "2025-07-01", evidence = "bench" });
+        await Admin.PostJson("/api/commitments/amazon-anthropic/tranches/t1/release", new { releasedOn = "2025-07-15" });
+
+        var now = (await Analyst.GetJson("/api/explain/tranches/amazon-anthropic/t1")).Json;
+        now["value"]!.GetValue<string>().ShouldBe("Released");
+        now["events"]!.AsArray().Select(e => e!["type"]!.GetValue<string>())
+            .ShouldBe(["commitment_offered", "commitment_signed", "milestone_achieved", "tranche_released"]);
+
+        var then = (await Analyst.GetJson("/api/explain/tranches/amazon-anthropic/t1?asOf=2025-07-01")).Json;
+        then["value"]!.GetValue<string>().ShouldBe("Eligible");
+        then["events"]!.AsArray().Last()!["validTime"]!.GetValue<string>().ShouldBe("2025-06-30");
+        (await Analyst.GetJson("/api/explain/tranches/amazon-anthropic/t9")).Code.ShouldBe(404);
+    }
 }

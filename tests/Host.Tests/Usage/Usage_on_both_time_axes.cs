@@ -72,4 +72,48 @@ public class Usage_on_both_time_axes(LedgerFixture fixture) : UsageTest(fixture)
         reconciliation["currencies"]![0]!["acceptedUsage"]!.GetValue<decimal>().ShouldBe(10.50m);
         (await Analyst.GetJson("/api/reconciliation")).Json["currencies"]![0]!["acceptedUsage"]!.GetValue<decimal>().ShouldBe(10.50m);
     }
+
+    [Fact]
+    public async Task Restatements_list_past_months_that_changed_between_two_known_times_with_their_causes()
+    {
+        await History();
+
+        var reply = await Analyst.GetJson("/api/restatements?knownFrom=2025-07-31&knownTo=2025-08-12");
+
+        reply.Code.ShouldBe(200, reply.ToString());
+        var entries = reply.Json["restatements"]!.AsArray();
+        var spend = entries.Single(e => e!["figure"]!.GetValue<string>() == "chipSpend")!;
+        spend["month"]!.GetValue<string>().ShouldBe("2025-07");
+        spend["chip"]!.GetValue<string>().ShouldBe("Trainium2");
+        spend["old"].Amount().ShouldBe(7.00m);
+        spend["new"].Amount().ShouldBe(10.50m);
+        spend["eventIds"]!.AsArray().Count.ShouldBe(1);
+        entries.Select(e => e!["figure"]!.GetValue<string>()).ShouldBe(["chipSpend", "commitmentDrawdown", "providerRevenue"]);
+
+        // The void (-7.00) and the correction (+7.00) recorded after 08-12 cancel out: nothing to restate since then.
+        (await Analyst.GetJson("/api/restatements?knownFrom=2025-08-12")).Json["restatements"]!.AsArray().ShouldBeEmpty();
+        var afterVoid = (await Analyst.GetJson("/api/restatements?knownFrom=2025-08-16")).Json["restatements"]!.AsArray();
+        var corrected = afterVoid.Single(e => e!["figure"]!.GetValue<string>() == "chipSpend")!;
+        corrected["old"].Amount().ShouldBe(3.50m);
+        corrected["new"].Amount().ShouldBe(10.50m);
+        corrected["eventIds"]!.AsArray().Count.ShouldBe(1);
+        (await Analyst.GetJson("/api/restatements")).Code.ShouldBe(400);
+    }
+
+    [Fact]
+    public async Task Lineage_lists_the_events_behind_a_chip_month_and_a_provider_month_on_both_axes()
+    {
+        await History();
+
+        var then = (await Analyst.GetJson("/api/explain/spend/AWS/Trainium2/2025-07?knownAt=2025-08-12")).Json;
+        then["value"].Amount().ShouldBe(10.50m);
+        then["events"]!.AsArray().Select(e => e!["type"]!.GetValue<string>()).ShouldBe(["chip_hours_consumed", "chip_hours_consumed"]);
+        then["events"]![0]!["validTime"]!.GetValue<string>().ShouldBe("2025-07-01T00:00:00Z");
+        then["events"]![0]!["knownTime"]!.GetValue<string>().ShouldStartWith("2025-07-05T10:00:00");
+
+        var now = (await Analyst.GetJson("/api/explain/revenue/AWS/2025-07")).Json;
+        now["value"].Amount().ShouldBe(10.50m);
+        now["events"]!.AsArray().Select(e => e!["type"]!.GetValue<string>())
+            .ShouldBe(["chip_hours_consumed", "chip_hours_consumed", "usage_voided", "usage_corrected"]);
+    }
 }

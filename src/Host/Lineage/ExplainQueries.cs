@@ -1,0 +1,128 @@
+using ComputeLedger.Host.Infrastructure;
+using ComputeLedger.Ledger.Commitments;
+using ComputeLedger.Ledger.Usage;
+using ComputeLedger.Projections.Commitments;
+using ComputeLedger.Projections.Usage;
+using JasperFx.Events;
+using Marten;
+using Marten.Events;
+using Wolverine.Http;
+
+namespace ComputeLedger.Host.Lineage;
+
+/// <summary>One event behind a figure: what it is, when it was true (valid) and when the ledger learnt it (known).</summary>
+public sealed record Evidence(Guid EventId, long Sequence, string Type, string StreamId, object? ValidTime, Instant KnownTime, object Data);
+
+public sealed record Explanation(string Figure, object? Value, IReadOnlyList<Evidence> Events);
+
+/// <summary>
+/// Lineage: the events behind one tranche's status, one chip-month's spend or one provider-month's revenue, on the same
+/// asOf/knownAt axes as the figures themselves. Folding exactly these events gives the figure.
+/// </summary>
+public static class ExplainQueries
+{
+    [WolverineGet("/api/explain/tranches/{id}/{trancheId}", OperationId = "ExplainTranche")]
+    [Tags("Lineage")]
+    public static async Task<IResult> Tranche(string id, string trancheId, string? asOf, string? knownAt, IQuerySession session, CancellationToken ct)
+    {
+        var (axes, problem) = TimeAxes.Parse(asOf, knownAt);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var events = (await Known(session, axes!, ct, q => q.Where(e => e.StreamKey == id))).ToList();
+        var kept = events.Where(e => axes!.ValidThrough is not { } through || EligibilityReplay.ValidOn(e.Data) is not { } on || on <= through).ToList();
+        var view = EligibilityReplay.Fold(kept.Select(e => e.Data), null);
+        var tranche = view?.Tranches.FirstOrDefault(t => t.TrancheId == trancheId);
+        if (view is null || tranche is null)
+        {
+            return Problems.NotFound(view is null ? $"No commitment '{id}' is recorded at these axes." : $"Commitment '{id}' has no tranche '{trancheId}'.");
+        }
+
+        var milestones = tranche.Milestones.Select(m => m.MilestoneId).ToHashSet(StringComparer.Ordinal);
+        bool Concerns(object e) => e switch
+        {
+            CommitmentOffered or CommitmentSigned or CommitmentDeclined => true,
+            MilestoneAchieved a => milestones.Contains(a.MilestoneId),
+            MilestoneRevoked r => milestones.Contains(r.MilestoneId),
+            TrancheReleased r => r.TrancheId == trancheId,
+            _ => false,
+        };
+
+        return TypedResults.Ok(new Explanation($"tranche {id}/{trancheId} status", tranche.Status.ToString(),
+            kept.Where(e => Concerns(e.Data)).Select(e => Describe(e, EligibilityReplay.ValidOn(e.Data))).ToList()));
+    }
+
+    [WolverineGet("/api/explain/spend/{provider}/{chip}/{month}", OperationId = "ExplainChipSpend")]
+    [Tags("Lineage")]
+    public static Task<IResult> Spend(string provider, string chip, string month, string? asOf, string? knownAt, IQuerySession session, CancellationToken ct) =>
+        Usage(session, asOf, knownAt, month, ct, $"spend of {chip} at {provider} in {month}",
+            (e, m) => UsageKey(e) is var (p, c) && p == provider && c == chip && m,
+            views => views.Spend.GetValueOrDefault(ChipSpendKey(provider, chip, month))?.Spend);
+
+    [WolverineGet("/api/explain/revenue/{provider}/{month}", OperationId = "ExplainProviderRevenue")]
+    [Tags("Lineage")]
+    public static Task<IResult> Revenue(string provider, string month, string? asOf, string? knownAt, IQuerySession session, CancellationToken ct) =>
+        Usage(session, asOf, knownAt, month, ct, $"revenue of {provider} in {month}",
+            (e, m) => UsageKey(e) is var (p, _) && p == provider && m,
+            views => views.Revenue.GetValueOrDefault($"{provider}|{month}")?.Revenue);
+
+    private static async Task<IResult> Usage(IQuerySession session, string? asOf, string? knownAt, string month, CancellationToken ct, string figure,
+        Func<object, bool, bool> concerns, Func<UsageViews, Money?> value)
+    {
+        var (axes, problem) = TimeAxes.Parse(asOf, knownAt);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (!Months.TryParse(month, out _))
+        {
+            return Problems.Invalid("month", $"month must be yyyy-MM, not '{month}'.");
+        }
+
+        var events = await Known(session, axes!, ct,
+            q => q.Where(e => e.EventTypesAre(typeof(ChipHoursConsumed), typeof(UsageVoided), typeof(UsageCorrected))));
+        var kept = events
+            .Where(e => axes!.ValidBefore is not { } before || UsageReplay.ValidTime(e.Data) < before)
+            .Where(e => concerns(e.Data, Starts(e.Data).Any(s => Months.Of(s) == month)))
+            .ToList();
+        var views = UsageReplay.Fold(kept.Select(e => e.Data), null);
+        return TypedResults.Ok(new Explanation(figure, value(views), kept.Select(e => Describe(e, UsageReplay.ValidTime(e.Data))).ToList()));
+    }
+
+    private static string ChipSpendKey(string provider, string chip, string month) => $"{provider}|{chip}|{month}";
+
+    private static (string Provider, string Chip)? UsageKey(object e) => e switch
+    {
+        ChipHoursConsumed c => (c.Provider, c.Chip),
+        UsageVoided v => (v.Provider, v.Chip),
+        UsageCorrected c => (c.Provider, c.Chip),
+        _ => null,
+    };
+
+    private static IEnumerable<Instant> Starts(object e) => e switch
+    {
+        ChipHoursConsumed c => [c.Start],
+        UsageVoided v => [v.Voided.Start],
+        UsageCorrected c => [c.Before.Start, c.After.Start],
+        _ => [],
+    };
+
+    private static async Task<IReadOnlyList<IEvent>> Known(IQuerySession session, TimeAxes axes, CancellationToken ct,
+        Func<IQueryable<IEvent>, IQueryable<IEvent>> filter)
+    {
+        var query = filter(session.Events.QueryAllRawEvents());
+        if (axes.KnownBefore is { } known)
+        {
+            var cutoff = known.ToDateTimeOffset();
+            query = query.Where(e => e.Timestamp < cutoff);
+        }
+
+        return await query.OrderBy(e => e.Sequence).ToListAsync(ct);
+    }
+
+    private static Evidence Describe(IEvent e, object? validTime) =>
+        new(e.Id, e.Sequence, e.EventTypeName, e.StreamKey ?? e.StreamId.ToString(), validTime, Instant.FromDateTimeOffset(e.Timestamp), e.Data);
+}
