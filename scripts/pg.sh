@@ -11,12 +11,18 @@ pg_die() { printf '[pg] ERROR: %s\n' "$*" >&2; return 1; }
 # PostgreSQL refuses to run as root. As root we switch to the `postgres` user the Debian package creates;
 # as anyone else the server simply runs as that user. `cd /` because postgres may not be allowed to read
 # the caller's working directory (e.g. /root), which makes initdb/pg_ctl warn or fail.
+# The start lock's descriptor is closed first: a postmaster inheriting it would hold the lock for its
+# whole life and block every later run.sh/ledger.
 as_pg() {
-  if [[ $EUID -eq 0 ]]; then
-    (cd / && runuser -u postgres -- "$@")
-  else
-    (cd / && "$@")
-  fi
+  (
+    cd /
+    if [[ -n ${PG_LOCK_FD:-} ]]; then exec {PG_LOCK_FD}>&-; fi
+    if [[ $EUID -eq 0 ]]; then
+      exec runuser -u postgres -- "$@"
+    else
+      exec "$@"
+    fi
+  )
 }
 
 # Give a directory to the server account (no-op when not root: we own what we create).
@@ -200,14 +206,14 @@ ensure_dev_database() {
   mkdir -p "$dotdata"
   chmod o+x "$dotdata" 2>/dev/null || true
   # run.sh and ledger may start at the same moment; only one of them must initdb/start.
-  local lockfd=""
+  PG_LOCK_FD=""
   if command -v flock >/dev/null 2>&1; then
-    exec {lockfd}>"$dotdata/pg.lock"
-    flock "$lockfd"
+    exec {PG_LOCK_FD}>"$dotdata/pg.lock"
+    flock "$PG_LOCK_FD"
   fi
   local rc=0
   _ensure_dev_cluster "$dotdata" "$data" "$port" || rc=$?
-  if [[ -n $lockfd ]]; then exec {lockfd}>&-; fi
+  if [[ -n $PG_LOCK_FD ]]; then exec {PG_LOCK_FD}>&-; PG_LOCK_FD=""; fi
   return "$rc"
 }
 
