@@ -1,3 +1,4 @@
+using ComputeLedger.Host.Cli;
 using ComputeLedger.Host.Commitments;
 using ComputeLedger.Host.Infrastructure;
 using ComputeLedger.Host.Seed;
@@ -11,6 +12,11 @@ using Weasel.Core;
 using Wolverine;
 using Wolverine.Http;
 using Wolverine.Marten;
+
+if (AnalystCli.Handles(args))
+{
+    AnalystCli.TakeStdout();
+}
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Host.ApplyJasperFxExtensions();
@@ -50,8 +56,22 @@ builder.Services.AddExceptionHandler<ClientErrorExceptionHandler>();
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("postgres");
 builder.Services.AddOpenApi();
 builder.Services.AddHostedService<DemoDataSeeder>();
+builder.Services.AddSingleton(AnalystCli.Handles(args) ? new ConsoleReplayProgress() : new ReplayProgress());
 
 var app = builder.Build();
+
+if (AnalystCli.Handles(args))
+{
+    try
+    {
+        return await AnalystCli.Run(app, args);
+    }
+    catch (Exception e) when (e is InvalidOperationException or Npgsql.NpgsqlException)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 1;
+    }
+}
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();

@@ -116,4 +116,65 @@ public class Usage_on_both_time_axes(LedgerFixture fixture) : UsageTest(fixture)
         now["events"]!.AsArray().Select(e => e!["type"]!.GetValue<string>())
             .ShouldBe(["chip_hours_consumed", "chip_hours_consumed", "usage_voided", "usage_corrected"]);
     }
+
+    [Fact]
+    public async Task The_FOCUS_export_has_usage_and_correction_charges_on_both_axes()
+    {
+        await History();
+
+        var csv = await Analyst.GetStringAsync("/api/export/focus.csv?from=2025-07-01&to=2025-07-31", TestContext.Current.CancellationToken);
+        var lines = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var header = lines[0].Split(',');
+        foreach (var column in new[] { "BilledCost", "EffectiveCost", "BillingCurrency", "ChargePeriodStart", "ChargePeriodEnd", "ChargeCategory",
+                     "ChargeClass", "ConsumedQuantity", "ConsumedUnit", "PricingQuantity", "PricingUnit", "ProviderName", "RegionId", "SkuId",
+                     "ResourceType", "x_CommitmentId" })
+        {
+            header.ShouldContain(column);
+        }
+
+        var rows = lines.Skip(1).Select(SplitCsv).ToList();
+        string Col(string[] row, string name) => row[Array.IndexOf(header, name)];
+        rows.Select(r => $"{Col(r, "x_UsageId")}:{Col(r, "ChargeClass")}:{Col(r, "BilledCost")}")
+            .ShouldBe(["a::7.00", "late::3.50", "a:Correction:-7.00", "late:Correction:-3.50", "late:Correction:10.50"]);
+        rows.Sum(r => decimal.Parse(Col(r, "BilledCost"), System.Globalization.CultureInfo.InvariantCulture)).ShouldBe(10.50m);
+        Col(rows[0], "x_CommitmentId").ShouldBe("amazon-anthropic");
+        Col(rows[0], "SkuId").ShouldBe("Trainium2");
+
+        var then = await Analyst.GetStringAsync("/api/export/focus.csv?from=2025-07-01&to=2025-07-31&knownAt=2025-08-12", TestContext.Current.CancellationToken);
+        then.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length.ShouldBe(3);
+        (await Analyst.GetJson("/api/export/focus.csv?from=2025-07-31&to=2025-07-01")).Code.ShouldBe(400);
+    }
+
+    /// <summary>RFC 4180 fields of one line: commas inside quotes belong to the field, doubled quotes are one quote.</summary>
+    private static string[] SplitCsv(string line)
+    {
+        var fields = new List<string>();
+        var field = new System.Text.StringBuilder();
+        var quoted = false;
+        for (var i = 0; i < line.Length; i++)
+        {
+            var c = line[i];
+            if (quoted && c == '"' && i + 1 < line.Length && line[i + 1] == '"')
+            {
+                field.Append('"');
+                i++;
+            }
+            else if (c == '"')
+            {
+                quoted = !quoted;
+            }
+            else if (c == ',' && !quoted)
+            {
+                fields.Add(field.ToString());
+                field.Clear();
+            }
+            else if (c != '\r')
+            {
+                field.Append(c);
+            }
+        }
+
+        fields.Add(field.ToString());
+        return [.. fields];
+    }
 }

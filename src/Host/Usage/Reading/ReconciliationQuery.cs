@@ -18,7 +18,7 @@ public static class ReconciliationQuery
 {
     [WolverineGet("/api/reconciliation", OperationId = "GetReconciliation")]
     [Tags("Usage")]
-    public static async Task<IResult> Get(string? asOf, string? knownAt, IQuerySession session, IClock clock, CancellationToken ct)
+    public static async Task<IResult> Get(string? asOf, string? knownAt, IQuerySession session, IClock clock, ReplayProgress progress, CancellationToken ct)
     {
         var (axes, problem) = TimeAxes.Parse(asOf, knownAt);
         if (problem is not null)
@@ -28,7 +28,7 @@ public static class ReconciliationQuery
 
         // Now: the read models against the claims table. On other axes: the replayed views against a direct sum of the
         // same events' amounts, which no view code touches.
-        var views = await UsageHistory.Views(session, axes!, ct);
+        var views = await UsageHistory.Views(session, axes!, ct, progress);
         var spend = views.Spend.Values
             .GroupBy(r => r.Spend.Currency).ToDictionary(g => g.Key, g => (Sum: g.Sum(r => r.Spend.Amount), Records: g.Sum(r => r.Records)));
         var revenue = views.Revenue.Values

@@ -13,7 +13,7 @@ namespace ComputeLedger.Host.Usage.Reading;
 /// </summary>
 public static class UsageHistory
 {
-    public static async Task<UsageViews> Views(IQuerySession session, TimeAxes axes, CancellationToken ct)
+    public static async Task<UsageViews> Views(IQuerySession session, TimeAxes axes, CancellationToken ct, ReplayProgress? progress = null)
     {
         if (axes.IsNow)
         {
@@ -32,7 +32,17 @@ public static class UsageHistory
             query = query.Where(e => e.Timestamp < cutoff);
         }
 
-        var events = await query.OrderBy(e => e.Sequence).ToListAsync(ct);
-        return UsageReplay.Fold(events.Select(e => e.Data), axes.ValidBefore);
+        var events = new List<object>();
+        await foreach (var e in query.OrderBy(e => e.Sequence).ToAsyncEnumerable(ct))
+        {
+            events.Add(e.Data);
+            if (events.Count % 50_000 == 0)
+            {
+                progress?.Read(events.Count);
+            }
+        }
+
+        progress?.Finished(events.Count);
+        return UsageReplay.Fold(events, axes.ValidBefore);
     }
 }

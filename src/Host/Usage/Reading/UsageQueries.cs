@@ -30,7 +30,7 @@ public static class UsageQueries
     [WolverineGet("/api/spend/chips", OperationId = "GetChipSpend")]
     [Tags("Usage")]
     public static async Task<IResult> Spend(string? from, string? to, string? provider, string? chip, string? asOf, string? knownAt,
-        IQuerySession session, IClock clock, HttpResponse response, CancellationToken ct)
+        IQuerySession session, IClock clock, HttpResponse response, ReplayProgress progress, CancellationToken ct)
     {
         if (MonthRange.Parse(from, to) is not { } range)
         {
@@ -62,7 +62,7 @@ public static class UsageQueries
         }
         else
         {
-            found = (await UsageHistory.Views(session, axes, ct)).Spend.Values.Where(r => r.MonthIndex >= range.FromIndex && r.MonthIndex <= range.ToIndex
+            found = (await UsageHistory.Views(session, axes, ct, progress)).Spend.Values.Where(r => r.MonthIndex >= range.FromIndex && r.MonthIndex <= range.ToIndex
                 && (string.IsNullOrEmpty(provider) || r.Provider == provider) && (string.IsNullOrEmpty(chip) || r.Chip == chip));
         }
 
@@ -77,7 +77,7 @@ public static class UsageQueries
     [WolverineGet("/api/revenue/providers", OperationId = "GetProviderRevenue")]
     [Tags("Usage")]
     public static async Task<IResult> Revenue(string? from, string? to, string? provider, string? asOf, string? knownAt,
-        IQuerySession session, IClock clock, HttpResponse response, CancellationToken ct)
+        IQuerySession session, IClock clock, HttpResponse response, ReplayProgress progress, CancellationToken ct)
     {
         if (MonthRange.Parse(from, to) is not { } range)
         {
@@ -90,7 +90,7 @@ public static class UsageQueries
             return problem;
         }
 
-        var views = await UsageHistory.Views(session, axes!, ct);
+        var views = await UsageHistory.Views(session, axes!, ct, progress);
         var revenue = views.Revenue.Values
             .Where(r => r.MonthIndex >= range.FromIndex && r.MonthIndex <= range.ToIndex)
             .Where(r => string.IsNullOrEmpty(provider) || r.Provider == provider)
@@ -136,7 +136,7 @@ public static class UsageQueries
     [WolverineGet("/api/commitments/{id}/drawdown", OperationId = "GetDrawdown")]
     [Tags("Usage")]
     public static async Task<IResult> Drawdown(string id, string? asOf, string? knownAt, IQuerySession session, IClock clock,
-        HttpResponse response, CancellationToken ct)
+        HttpResponse response, ReplayProgress progress, CancellationToken ct)
     {
         var (axes, problem) = TimeAxes.Parse(asOf, knownAt);
         if (problem is not null)
@@ -160,7 +160,7 @@ public static class UsageQueries
         var now = clock.GetCurrentInstant();
         var d = axes!.IsNow
             ? await session.LoadAsync<Projections.Usage.Drawdown>(id, ct)
-            : (await UsageHistory.Views(session, axes, ct)).Drawdowns.GetValueOrDefault(id);
+            : (await UsageHistory.Views(session, axes, ct, progress)).Drawdowns.GetValueOrDefault(id);
         // Projected from the axes' point in time: "as of V" projects with what had been consumed by V.
         now = axes.ValidBefore is { } validBefore ? Instant.Min(now, validBefore) : now;
         var currency = compute.CommittedSpend.Currency;
