@@ -35,7 +35,11 @@ public static class Configuration
             composite.Add<ChipSpendProjection>();
             composite.Add<ProviderRevenueProjection>();
             composite.Add<DrawdownProjection>();
+            composite.Add<UsageBucketProjection>();
         });
+
+        // Time-travel snapshots: a few rows per (key, valid day, known day); their day columns carry the as-of filters.
+        options.Schema.For<UsageBucket>().Duplicate(b => b.ValidDay).Duplicate(b => b.KnownDay);
 
         // The idempotency claim of every usageId ever accepted, written in the same transaction as its event.
         // It also keeps the record's current amount (0 once voided), an independent total for reconciliation.

@@ -81,3 +81,55 @@ public static class UsageReplay
         }
     }
 }
+
+/// <summary>The usage views summed from bitemporal buckets (already filtered on both axes).</summary>
+public static class UsageBuckets
+{
+    public static UsageViews Sum(IEnumerable<UsageBucket> buckets)
+    {
+        var spend = new Dictionary<string, ChipSpend>(StringComparer.Ordinal);
+        var revenue = new Dictionary<string, ProviderRevenue>(StringComparer.Ordinal);
+        var drawdowns = new Dictionary<string, Drawdown>(StringComparer.Ordinal);
+        var accepted = new Dictionary<string, (decimal Amount, long Records)>(StringComparer.Ordinal);
+
+        foreach (var b in buckets)
+        {
+            var amount = new Money(b.Amount, b.Currency);
+            var spendKey = $"{b.Provider}|{b.Chip}|{b.Month}";
+            var s = spend.TryGetValue(spendKey, out var existingSpend) ? existingSpend : spend[spendKey] = new ChipSpend
+            {
+                Id = spendKey, Provider = b.Provider, Chip = b.Chip, Month = b.Month, MonthIndex = b.MonthIndex,
+                Spend = Money.Zero(b.Currency), TokenizedSpend = Money.Zero(b.Currency),
+            };
+            s.ChipHours += b.ChipHours;
+            s.Spend = s.Spend.Plus(amount);
+            s.Tokens += b.Tokens;
+            s.TokenizedSpend = s.TokenizedSpend.Plus(new Money(b.TokenizedAmount, b.Currency));
+            s.Records += b.Records;
+
+            var revenueKey = $"{b.Provider}|{b.Month}";
+            var r = revenue.TryGetValue(revenueKey, out var existingRevenue) ? existingRevenue : revenue[revenueKey] = new ProviderRevenue
+            {
+                Id = revenueKey, Provider = b.Provider, Month = b.Month, MonthIndex = b.MonthIndex, Revenue = Money.Zero(b.Currency),
+            };
+            r.Revenue = r.Revenue.Plus(amount);
+            r.Records += b.Records;
+
+            var d = drawdowns.TryGetValue(b.CommitmentId, out var existingDrawdown) ? existingDrawdown : drawdowns[b.CommitmentId] = new Drawdown
+            {
+                Id = b.CommitmentId, Provider = b.Provider,
+            };
+            d.Consumed = d.Consumed is { } c ? c.Plus(amount) : amount;
+            d.Records += b.Records;
+            var chip = d.ByChip.TryGetValue(b.Chip, out var existingChip) ? existingChip : d.ByChip[b.Chip] = new ChipDrawdown { Consumed = Money.Zero(b.Currency) };
+            chip.ChipHours += b.ChipHours;
+            chip.Consumed = chip.Consumed.Plus(amount);
+            d.ByMonth[b.Month] = d.ByMonth.TryGetValue(b.Month, out var m) ? m.Plus(amount) : amount;
+
+            var (sum, n) = accepted.GetValueOrDefault(b.Currency);
+            accepted[b.Currency] = (sum + b.Amount, n + b.Records);
+        }
+
+        return new UsageViews(spend, revenue, drawdowns, accepted);
+    }
+}

@@ -43,4 +43,15 @@ public sealed record ProjectionLag(string Projection, long LastProcessedSequence
 
         return lag;
     }
+
+    /// <summary>The last sequence an async projection has folded (0 before its first batch).</summary>
+    public static async Task<long> Processed(IQuerySession session, string projection, CancellationToken ct)
+    {
+        await using var connection = session.DocumentStore.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"select coalesce(max(last_seq_id), 0) from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_event_progression where name = @shard";
+        command.Parameters.Add(new NpgsqlParameter("shard", $"{projection}:All"));
+        return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
 }

@@ -7,9 +7,10 @@ using Marten.Events;
 namespace ComputeLedger.Host.Usage.Reading;
 
 /// <summary>
-/// The usage views on both time axes. "Now" reads the async read models; asOf/knownAt replays the usage events recorded
-/// before knownAt through the projections' own fold steps. The replay reads the whole usage history, so its cost grows
-/// with it; the read models do not.
+/// The usage views on both time axes. "Now" reads the async read models. asOf/knownAt given as dates (whole UTC days)
+/// sum the bitemporal buckets before both days and fold only the tail of events the bucket projection has not reached
+/// yet, so the cost does not grow with history. An instant inside a day needs finer grain than a bucket: then the usage
+/// events recorded before knownAt are replayed through the projections' own fold steps.
 /// </summary>
 public static class UsageHistory
 {
@@ -22,6 +23,11 @@ public static class UsageHistory
                 (await session.Query<ProviderRevenue>().ToListAsync(ct)).ToDictionary(r => r.Id),
                 (await session.Query<Drawdown>().ToListAsync(ct)).ToDictionary(r => r.Id),
                 new Dictionary<string, (decimal, long)>());
+        }
+
+        if (IsWholeDay(axes.ValidBefore) && IsWholeDay(axes.KnownBefore))
+        {
+            return await FromBuckets(session, axes, ct);
         }
 
         var query = session.Events.QueryAllRawEvents()
@@ -44,5 +50,40 @@ public static class UsageHistory
 
         progress?.Finished(events.Count);
         return UsageReplay.Fold(events, axes.ValidBefore);
+    }
+
+    private static bool IsWholeDay(Instant? bound) => bound is not { } b || b.ToUnixTimeTicks() % NodaConstants.TicksPerDay == 0;
+
+    private static async Task<UsageViews> FromBuckets(IQuerySession session, TimeAxes axes, CancellationToken ct)
+    {
+        var validDay = axes.ValidBefore is { } v ? UsageBucket.DayOf(v) : int.MaxValue;
+        var knownDay = axes.KnownBefore is { } k ? UsageBucket.DayOf(k) : int.MaxValue;
+
+        // The buckets and the mark of what they hold must belong together, or an event would be counted twice or
+        // not at all: read the mark on both sides of the buckets and retry if the daemon committed in between.
+        long processed;
+        IReadOnlyList<UsageBucket> buckets;
+        var attempts = 0;
+        do
+        {
+            processed = await ProjectionLag.Processed(session, Configuration.UsageProjection, ct);
+            buckets = await session.Query<UsageBucket>().Where(b => b.ValidDay < validDay && b.KnownDay < knownDay).ToListAsync(ct);
+        }
+        while (await ProjectionLag.Processed(session, Configuration.UsageProjection, ct) != processed && ++attempts < 20);
+
+        var tailQuery = session.Events.QueryAllRawEvents()
+            .Where(e => e.Sequence > processed)
+            .Where(e => e.EventTypesAre(typeof(ChipHoursConsumed), typeof(UsageVoided), typeof(UsageCorrected)));
+        if (axes.KnownBefore is { } known)
+        {
+            var cutoff = known.ToDateTimeOffset();
+            tailQuery = tailQuery.Where(e => e.Timestamp < cutoff);
+        }
+
+        var tail = (await tailQuery.OrderBy(e => e.Sequence).ToListAsync(ct))
+            .SelectMany(e => UsageBucket.Deltas(e.Data, Instant.FromDateTimeOffset(e.Timestamp)))
+            .Where(d => axes.ValidBefore is not { } before || d.ValidAt < before)
+            .Select(d => UsageBucket.Add(null, d));
+        return UsageBuckets.Sum(buckets.Concat(tail));
     }
 }
