@@ -38,8 +38,13 @@ public static class Configuration
             composite.Add<UsageBucketProjection>();
         });
 
-        // Time-travel snapshots: a few rows per (key, valid day, known day); their day columns carry the as-of filters.
-        options.Schema.For<UsageBucket>().Duplicate(b => b.ValidDay).Duplicate(b => b.KnownDay);
+        // Time-travel snapshots: one row per (key, valid day, known day). Every field a query sums or groups by is a
+        // column too, so PostgreSQL aggregates them without touching the JSON.
+        options.Schema.For<UsageBucket>()
+            .Duplicate(b => b.ValidDay).Duplicate(b => b.KnownDay)
+            .Duplicate(b => b.Provider).Duplicate(b => b.Chip).Duplicate(b => b.CommitmentId).Duplicate(b => b.Month)
+            .Duplicate(b => b.MonthIndex).Duplicate(b => b.Currency).Duplicate(b => b.ChipHours).Duplicate(b => b.Amount)
+            .Duplicate(b => b.Tokens).Duplicate(b => b.TokenizedAmount).Duplicate(b => b.Records);
 
         // The idempotency claim of every usageId ever accepted, written in the same transaction as its event.
         // It also keeps the record's current amount (0 once voided), an independent total for reconciliation.

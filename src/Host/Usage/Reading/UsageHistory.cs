@@ -67,7 +67,7 @@ public static class UsageHistory
         do
         {
             processed = await ProjectionLag.Processed(session, Configuration.UsageProjection, ct);
-            buckets = await session.Query<UsageBucket>().Where(b => b.ValidDay < validDay && b.KnownDay < knownDay).ToListAsync(ct);
+            buckets = await SumBuckets(session, validDay, knownDay, ct);
         }
         while (await ProjectionLag.Processed(session, Configuration.UsageProjection, ct) != processed && ++attempts < 20);
 
@@ -85,5 +85,43 @@ public static class UsageHistory
             .Where(d => axes.ValidBefore is not { } before || d.ValidAt < before)
             .Select(d => UsageBucket.Add(null, d));
         return UsageBuckets.Sum(buckets.Concat(tail));
+    }
+
+    /// <summary>The buckets before both days, summed per (provider, chip, commitment, month) inside PostgreSQL.</summary>
+    private static async Task<IReadOnlyList<UsageBucket>> SumBuckets(IQuerySession session, int validDay, int knownDay, CancellationToken ct)
+    {
+        await using var connection = session.DocumentStore.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            select provider, chip, commitment_id, month, month_index, currency,
+                   sum(chip_hours), sum(amount), sum(tokens), sum(tokenized_amount), sum(records)
+            from {session.DocumentStore.Options.DatabaseSchemaName}.mt_doc_usagebucket
+            where valid_day < @valid and known_day < @known
+            group by provider, chip, commitment_id, month, month_index, currency
+            """;
+        command.Parameters.Add(new Npgsql.NpgsqlParameter("valid", validDay));
+        command.Parameters.Add(new Npgsql.NpgsqlParameter("known", knownDay));
+        var sums = new List<UsageBucket>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            sums.Add(new UsageBucket
+            {
+                Provider = reader.GetString(0),
+                Chip = reader.GetString(1),
+                CommitmentId = reader.GetString(2),
+                Month = reader.GetString(3),
+                MonthIndex = reader.GetInt32(4),
+                Currency = reader.GetString(5),
+                ChipHours = reader.GetDecimal(6),
+                Amount = reader.GetDecimal(7),
+                Tokens = (long)reader.GetDecimal(8),
+                TokenizedAmount = reader.GetDecimal(9),
+                Records = (long)reader.GetDecimal(10),
+            });
+        }
+
+        return sums;
     }
 }

@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using Alba;
+using Marten.Events;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+// For each history size: a fresh database, the ledger hosted in-process with a simulated clock, the demo data, then N
+// usage records ingested over HTTP in batches whose known times spread over 100 simulated days. Then p50/p95 of
+// eligibility and chip-spend queries with asOf and knownAt both in the past.
+internal static class QueryBenchmark
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var server = Environment.GetEnvironmentVariable("LEDGER_BENCH_SERVER")
+                     ?? throw new InvalidOperationException("LEDGER_BENCH_SERVER (an Npgsql connection string to a server) is required; bench/queries.sh sets it.");
+        long[] sizes = args.Length > 0 ? args.Select(a => long.Parse(a, inv)).ToArray() : [10_000, 1_000_000];
+        const int Samples = 200;
+        const string Eligibility = "/api/commitments/amazon-anthropic/eligibility?asOf=2025-06-30&knownAt=2026-02-15";
+        const string Spend = "/api/spend/chips?from=2025-01&to=2025-12&asOf=2025-06-30&knownAt=2026-02-15";
+
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1L << 30)} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
+        var results = new List<string>();
+        foreach (var size in sizes)
+        {
+            var database = $"ledger_qbench_{size}_{Guid.NewGuid():N}"[..40];
+            await using (var admin = new NpgsqlConnection(server))
+            {
+                await admin.OpenAsync();
+                await new NpgsqlCommand($"create database {database}", admin).ExecuteNonQueryAsync();
+            }
+
+            var time = new SimulatedTime(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+            await using var host = await AlbaHost.For<global::Program>(builder =>
+            {
+                builder.UseEnvironment("Development");
+            builder.UseContentRoot(AppContext.BaseDirectory);
+                builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(time));
+                builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(new Dictionary<string, string?>
+                {
+                    ["LEDGER_POSTGRES"] = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString,
+                    ["Ledger:SeedDemoData"] = "true",
+                    ["Logging:LogLevel:Default"] = "Warning",
+                }));
+            });
+
+            var client = host.Server.CreateClient();
+            client.DefaultRequestHeaders.Add("X-Api-Key", "dev-ingest");
+            var load = Stopwatch.StartNew();
+            var batches = (int)((size + 999) / 1000);
+            var step = TimeSpan.FromDays(100) / batches;
+            for (var b = 0; b < batches; b++)
+            {
+                time.Now = time.Now.Add(step);
+                var body = new StringBuilder();
+                for (var i = b * 1000L; i < Math.Min(size, (b + 1) * 1000L); i++)
+                {
+                    var start = new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddHours(i % 8000);
+                    var chip = i % 4 == 0 ? "Inferentia2" : "Trainium2";
+                    body.Append(inv, $"{{\"usageId\":\"q-{i}\",\"commitmentId\":\"amazon-anthropic\",\"provider\":\"AWS\",\"chip\":\"{chip}\",\"region\":\"us-east-1\",\"chipHours\":{1 + (i % 50) / 10m},\"start\":\"{start:yyyy-MM-dd'T'HH:mm:ss'Z'}\",\"end\":\"{start.AddHours(1):yyyy-MM-dd'T'HH:mm:ss'Z'}\"}}\n");
+                }
+
+                using var content = new StringContent(body.ToString(), Encoding.UTF8);
+                content.Headers.ContentType = new MediaTypeHeaderValue("application/x-ndjson");
+                using var response = await client.PostAsync("/api/usage", content);
+                response.EnsureSuccessStatusCode();
+                if (b % 100 == 0)
+                {
+                    Console.Error.Write($"\r{size:N0}: {b * 1000L:N0} records loaded");
+                }
+            }
+
+            await host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromMinutes(30));
+            Console.Error.WriteLine($"\r{size:N0}: loaded and projected in {load.Elapsed.TotalSeconds.ToString("0", inv)} s          ");
+
+            var reader = host.Server.CreateClient();
+            reader.DefaultRequestHeaders.Add("X-Api-Key", "dev-analyst");
+            foreach (var (name, url) in new[] { ("eligibility", Eligibility), ("chip spend", Spend) })
+            {
+                for (var w = 0; w < 10; w++)
+                {
+                    (await reader.GetAsync(url)).EnsureSuccessStatusCode();
+                }
+
+                var timings = new double[Samples];
+                for (var s = 0; s < Samples; s++)
+                {
+                    var t = Stopwatch.GetTimestamp();
+                    using var response = await reader.GetAsync(url);
+                    response.EnsureSuccessStatusCode();
+                    await response.Content.ReadAsByteArrayAsync();
+                    timings[s] = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
+                }
+
+                Array.Sort(timings);
+                var line = $"{size,10:N0} events  {name,-12} p50 {timings[Samples / 2].ToString("0.0", inv),7} ms   p95 {timings[(int)(Samples * 0.95) - 1].ToString("0.0", inv),7} ms";
+                results.Add(line);
+                Console.WriteLine(line);
+            }
+        }
+
+        Console.WriteLine("queries: " + Eligibility + " and " + Spend);
+        return 0;
+    }
+}
+
+/// <summary>The host's clock: moved forward by the benchmark between batches, so known times spread over months.</summary>
+internal sealed class SimulatedTime(DateTimeOffset start) : TimeProvider
+{
+    public DateTimeOffset Now { get; set; } = start;
+
+    public override DateTimeOffset GetUtcNow() => Now;
+}
