@@ -38,10 +38,10 @@ public static class Configuration
             composite.Add<UsageBucketProjection>();
         });
 
-        // Time-travel snapshots: one row per (key, valid day, known day). Every field a query sums or groups by is a
-        // column too, so PostgreSQL aggregates them without touching the JSON.
+        // Time-travel snapshots: rows per (key, grain, valid unit, known unit). Every field a query filters, sums or
+        // groups by is a column too, so PostgreSQL aggregates them without touching the JSON.
         options.Schema.For<UsageBucket>()
-            .Duplicate(b => b.ValidDay).Duplicate(b => b.KnownDay)
+            .Duplicate(b => b.Grain).Duplicate(b => b.ValidUnit).Duplicate(b => b.KnownUnit)
             .Duplicate(b => b.Provider).Duplicate(b => b.Chip).Duplicate(b => b.CommitmentId).Duplicate(b => b.Month)
             .Duplicate(b => b.MonthIndex).Duplicate(b => b.Currency).Duplicate(b => b.ChipHours).Duplicate(b => b.Amount)
             .Duplicate(b => b.Tokens).Duplicate(b => b.TokenizedAmount).Duplicate(b => b.Records);

@@ -5,10 +5,11 @@ using Marten.Events.Projections;
 namespace ComputeLedger.Projections.Usage;
 
 /// <summary>
-/// Bitemporal snapshot of usage: every usage delta of one provider, chip, commitment and month whose valid time falls
-/// on <see cref="ValidDay"/> and which was recorded on <see cref="KnownDay"/> (both UTC days since 1970-01-01).
-/// Any as-of / known-at question on whole days is a sum over the buckets before both days, so its cost follows the
-/// number of (key, valid day, known day) combinations, not the number of events.
+/// Bitemporal snapshot of usage: the usage deltas of one provider, chip, commitment and month whose valid time falls in
+/// one valid unit and which were recorded in one known unit. Each delta is kept at four grains: (valid day, known day),
+/// (valid month, known day), (valid day, known month), (valid month, known month). An as-of / known-at question on whole
+/// days sums whole months where it can and days only inside the two boundary months, so it reads at most about
+/// (months + 31) × (months + 31) rows per key, however many events there are.
 /// </summary>
 public sealed class UsageBucket
 {
@@ -18,8 +19,14 @@ public sealed class UsageBucket
     public string CommitmentId { get; set; } = "";
     public string Month { get; set; } = "";
     public int MonthIndex { get; set; }
-    public int ValidDay { get; set; }
-    public int KnownDay { get; set; }
+    /// <summary>"dd", "md", "dm" or "mm": the grain of the valid unit, then of the known unit (d = UTC day, m = month).</summary>
+    public string Grain { get; set; } = "";
+
+    /// <summary>Days since 1970-01-01 when the valid grain is d; <see cref="Months.Index"/> when it is m.</summary>
+    public int ValidUnit { get; set; }
+
+    /// <summary>Days since 1970-01-01 when the known grain is d; <see cref="Months.Index"/> when it is m.</summary>
+    public int KnownUnit { get; set; }
     public string Currency { get; set; } = "";
     public decimal ChipHours { get; set; }
     public decimal Amount { get; set; }
@@ -31,7 +38,15 @@ public sealed class UsageBucket
     public sealed record Delta(string Provider, string Chip, string CommitmentId, Instant CountedAt, Instant ValidAt, Instant KnownAt,
         decimal ChipHours, Money Amount, long? Tokens, int Records)
     {
-        public string Key => $"{Provider}|{Chip}|{CommitmentId}|{Months.Of(CountedAt)}|{DayOf(ValidAt)}|{DayOf(KnownAt)}";
+        public static readonly string[] Grains = ["dd", "md", "dm", "mm"];
+
+        public int ValidUnit(string grain) => grain[0] == 'd' ? DayOf(ValidAt) : Months.IndexOf(ValidAt);
+
+        public int KnownUnit(string grain) => grain[1] == 'd' ? DayOf(KnownAt) : Months.IndexOf(KnownAt);
+
+        public string Key(string grain) => $"{Provider}|{Chip}|{CommitmentId}|{Months.Of(CountedAt)}|{grain}|{ValidUnit(grain)}|{KnownUnit(grain)}";
+
+        public IEnumerable<string> Keys => Grains.Select(Key);
     }
 
     public static int DayOf(Instant instant) => (int)Math.Floor(instant.ToUnixTimeTicks() / (double)NodaConstants.TicksPerDay);
@@ -56,18 +71,19 @@ public sealed class UsageBucket
     private static Delta Negative(string provider, string chip, string commitment, UsageFigures f, Instant validAt, Instant knownAt) =>
         new(provider, chip, commitment, f.Start, validAt, knownAt, -f.ChipHours, f.Amount.Times(-1), -f.Tokens, -1);
 
-    public static UsageBucket Add(UsageBucket? bucket, Delta d)
+    public static UsageBucket Add(UsageBucket? bucket, Delta d, string grain)
     {
         var row = bucket ?? new UsageBucket
         {
-            Id = d.Key,
+            Id = d.Key(grain),
             Provider = d.Provider,
             Chip = d.Chip,
             CommitmentId = d.CommitmentId,
             Month = Months.Of(d.CountedAt),
             MonthIndex = Months.IndexOf(d.CountedAt),
-            ValidDay = DayOf(d.ValidAt),
-            KnownDay = DayOf(d.KnownAt),
+            Grain = grain,
+            ValidUnit = d.ValidUnit(grain),
+            KnownUnit = d.KnownUnit(grain),
             Currency = d.Amount.Currency,
         };
 
@@ -94,8 +110,18 @@ public sealed partial class UsageBucketProjection : MultiStreamProjection<UsageB
     }
 
     private static IReadOnlyList<string> Keys(object data, DateTimeOffset timestamp) =>
-        UsageBucket.Deltas(data, Instant.FromDateTimeOffset(timestamp)).Select(d => d.Key).Distinct().ToList();
+        UsageBucket.Deltas(data, Instant.FromDateTimeOffset(timestamp)).SelectMany(d => d.Keys).Distinct().ToList();
 
-    public override UsageBucket? Evolve(UsageBucket? snapshot, string id, IEvent e) =>
-        UsageBucket.Deltas(e.Data, Instant.FromDateTimeOffset(e.Timestamp)).Where(d => d.Key == id).Aggregate(snapshot, UsageBucket.Add);
+    public override UsageBucket? Evolve(UsageBucket? snapshot, string id, IEvent e)
+    {
+        foreach (var delta in UsageBucket.Deltas(e.Data, Instant.FromDateTimeOffset(e.Timestamp)))
+        {
+            foreach (var grain in UsageBucket.Delta.Grains.Where(g => delta.Key(g) == id))
+            {
+                snapshot = UsageBucket.Add(snapshot, delta, grain);
+            }
+        }
+
+        return snapshot;
+    }
 }

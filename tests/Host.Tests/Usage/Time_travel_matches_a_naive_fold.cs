@@ -190,16 +190,27 @@ public class Time_travel_matches_a_naive_fold(LedgerFixture fixture) : UsageTest
         var eligibility = await Analyst.GetJson($"/api/commitments/amazon-anthropic/eligibility?{axes}");
         eligibility.Code.ShouldBe(200, because);
         var signed = asOfDay >= new DateTime(2024, 3, 27);
+        var expectedEligible = 0m;
         foreach (var tranche in eligibility.Json["tranches"]!.AsArray().Where(t => t!["trancheId"]!.GetValue<string>() != "upfront"))
         {
             var needs = tranche!["milestones"]!.AsArray().Select(m => m!["milestoneId"]!.GetValue<string>()).ToList();
-            tranche["status"]!.GetValue<string>().ShouldBe(signed && needs.All(achieved.ContainsKey) ? "Eligible" : "Locked", because);
+            var eligible = signed && needs.All(achieved.ContainsKey);
+            expectedEligible += eligible ? tranche["amount"].Amount() : 0m;
+            tranche["status"]!.GetValue<string>().ShouldBe(eligible ? "Eligible" : "Locked", because);
             foreach (var m in tranche["milestones"]!.AsArray())
             {
                 var id = m!["milestoneId"]!.GetValue<string>();
                 m["achievedOn"]?.GetValue<string>().ShouldBe(achieved.TryGetValue(id, out var d) ? d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : null, because);
             }
         }
+
+        await CompareList(axes, expectedEligible, because);
+    }
+
+    private async Task CompareList(string axes, decimal expectedEligible, string because)
+    {
+        var list = (await Analyst.GetJson($"/api/commitments?{axes}")).Json.AsArray();
+        list.Single()!["eligible"].Amount().ShouldBe(expectedEligible, because);
     }
 
     private static string Iso(DateTime t) => t.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);

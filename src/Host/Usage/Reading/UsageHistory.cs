@@ -56,8 +56,8 @@ public static class UsageHistory
 
     private static async Task<UsageViews> FromBuckets(IQuerySession session, TimeAxes axes, CancellationToken ct)
     {
-        var validDay = axes.ValidBefore is { } v ? UsageBucket.DayOf(v) : int.MaxValue;
-        var knownDay = axes.KnownBefore is { } k ? UsageBucket.DayOf(k) : int.MaxValue;
+        var validBound = Bound.Of(axes.ValidBefore);
+        var knownBound = Bound.Of(axes.KnownBefore);
 
         // The buckets and the mark of what they hold must belong together, or an event would be counted twice or
         // not at all: read the mark on both sides of the buckets and retry if the daemon committed in between.
@@ -67,7 +67,7 @@ public static class UsageHistory
         do
         {
             processed = await ProjectionLag.Processed(session, Configuration.UsageProjection, ct);
-            buckets = await SumBuckets(session, validDay, knownDay, ct);
+            buckets = await SumBuckets(session, validBound, knownBound, ct);
         }
         while (await ProjectionLag.Processed(session, Configuration.UsageProjection, ct) != processed && ++attempts < 20);
 
@@ -83,12 +83,24 @@ public static class UsageHistory
         var tail = (await tailQuery.OrderBy(e => e.Sequence).ToListAsync(ct))
             .SelectMany(e => UsageBucket.Deltas(e.Data, Instant.FromDateTimeOffset(e.Timestamp)))
             .Where(d => axes.ValidBefore is not { } before || d.ValidAt < before)
-            .Select(d => UsageBucket.Add(null, d));
+            .Select(d => UsageBucket.Add(null, d, "dd"));
         return UsageBuckets.Sum(buckets.Concat(tail));
     }
 
-    /// <summary>The buckets before both days, summed per (provider, chip, commitment, month) inside PostgreSQL.</summary>
-    private static async Task<IReadOnlyList<UsageBucket>> SumBuckets(IQuerySession session, int validDay, int knownDay, CancellationToken ct)
+    /// <summary>
+    /// An exclusive whole-day bound on one axis: the first excluded day, its month, and the first day of that month.
+    /// Units before the month are summed at month grain, the days of the month before the bound at day grain.
+    /// </summary>
+    private sealed record Bound(int Day, int Month, int MonthStartDay)
+    {
+        public static Bound Of(Instant? before) => before is { } b
+            ? new Bound(UsageBucket.DayOf(b), Months.IndexOf(b),
+                UsageBucket.DayOf(b.InUtc().Date.With(DateAdjusters.StartOfMonth).AtStartOfDayInZone(DateTimeZone.Utc).ToInstant()))
+            : new Bound(int.MaxValue, int.MaxValue, int.MaxValue);
+    }
+
+    /// <summary>The buckets before both bounds, summed per (provider, chip, commitment, month) inside PostgreSQL.</summary>
+    private static async Task<IReadOnlyList<UsageBucket>> SumBuckets(IQuerySession session, Bound valid, Bound known, CancellationToken ct)
     {
         await using var connection = session.DocumentStore.Storage.Database.CreateConnection();
         await connection.OpenAsync(ct);
@@ -97,11 +109,18 @@ public static class UsageHistory
             select provider, chip, commitment_id, month, month_index, currency,
                    sum(chip_hours), sum(amount), sum(tokens), sum(tokenized_amount), sum(records)
             from {session.DocumentStore.Options.DatabaseSchemaName}.mt_doc_usagebucket
-            where valid_day < @valid and known_day < @known
+            where (grain = 'mm' and valid_unit < @vm and known_unit < @km)
+               or (grain = 'md' and valid_unit < @vm and known_unit >= @kms and known_unit < @kd)
+               or (grain = 'dm' and valid_unit >= @vms and valid_unit < @vd and known_unit < @km)
+               or (grain = 'dd' and valid_unit >= @vms and valid_unit < @vd and known_unit >= @kms and known_unit < @kd)
             group by provider, chip, commitment_id, month, month_index, currency
             """;
-        command.Parameters.Add(new Npgsql.NpgsqlParameter("valid", validDay));
-        command.Parameters.Add(new Npgsql.NpgsqlParameter("known", knownDay));
+        command.Parameters.Add(new Npgsql.NpgsqlParameter("vm", valid.Month));
+        command.Parameters.Add(new Npgsql.NpgsqlParameter("vms", valid.MonthStartDay));
+        command.Parameters.Add(new Npgsql.NpgsqlParameter("vd", valid.Day));
+        command.Parameters.Add(new Npgsql.NpgsqlParameter("km", known.Month));
+        command.Parameters.Add(new Npgsql.NpgsqlParameter("kms", known.MonthStartDay));
+        command.Parameters.Add(new Npgsql.NpgsqlParameter("kd", known.Day));
         var sums = new List<UsageBucket>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
