@@ -16,7 +16,8 @@ URL=${LEDGER_BENCH_URL:-}
 RUN_PID=""
 cleanup() {
   if [[ -n $RUN_PID ]] && kill -0 "$RUN_PID" 2>/dev/null; then
-    kill -INT "$RUN_PID" 2>/dev/null || true
+    # TERM, not INT: a background job ignores SIGINT, and run.sh must stop the host and its cluster.
+    kill -TERM "$RUN_PID" 2>/dev/null || true
     wait "$RUN_PID" 2>/dev/null || true
   fi
 }
@@ -24,6 +25,10 @@ trap cleanup EXIT
 
 if [[ -z $URL ]]; then
   URL=http://127.0.0.1:5080
+  if curl -fsS "$URL/health/ready" >/dev/null 2>&1; then
+    echo "bench: something already answers at $URL; stop it, or set LEDGER_BENCH_URL to benchmark it" >&2
+    exit 1
+  fi
   mkdir -p bench/results
   echo "bench: starting ./run.sh (log: bench/results/run.log)" >&2
   ./run.sh > bench/results/run.log 2>&1 &

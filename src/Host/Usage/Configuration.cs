@@ -32,6 +32,8 @@ public static class Configuration
         // One composite, so the daemon reads and deserializes each usage event once for all three views.
         options.Projections.CompositeProjectionFor(UsageProjection, composite =>
         {
+            // Bigger daemon batches: fewer round trips and each bucket row written once per batch, not per few events.
+            composite.Options.BatchSize = 5000;
             composite.Add<ChipSpendProjection>();
             composite.Add<ProviderRevenueProjection>();
             composite.Add<DrawdownProjection>();

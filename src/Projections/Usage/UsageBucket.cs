@@ -112,16 +112,27 @@ public sealed partial class UsageBucketProjection : MultiStreamProjection<UsageB
     private static IReadOnlyList<string> Keys(object data, DateTimeOffset timestamp) =>
         UsageBucket.Deltas(data, Instant.FromDateTimeOffset(timestamp)).SelectMany(d => d.Keys).Distinct().ToList();
 
+    // Called once per (event, bucket): the bucket's grain is read off its id, so only that grain's key is built.
+    // The daemon runs this for every usage event four times; string building is its main cost.
     public override UsageBucket? Evolve(UsageBucket? snapshot, string id, IEvent e)
     {
+        var grain = snapshot?.Grain ?? GrainOf(id);
         foreach (var delta in UsageBucket.Deltas(e.Data, Instant.FromDateTimeOffset(e.Timestamp)))
         {
-            foreach (var grain in UsageBucket.Delta.Grains.Where(g => delta.Key(g) == id))
+            if (delta.Key(grain) == id)
             {
                 snapshot = UsageBucket.Add(snapshot, delta, grain);
             }
         }
 
         return snapshot;
+    }
+
+    // Ids end with |grain|validUnit|knownUnit.
+    private static string GrainOf(string id)
+    {
+        var end = id.LastIndexOf('|', id.LastIndexOf('|') - 1);
+        var start = id.LastIndexOf('|', end - 1) + 1;
+        return id[start..end];
     }
 }
