@@ -16,6 +16,9 @@ public static class Configuration
     /// <summary>The async projection (a composite) behind chip spend, provider revenue and drawdown.</summary>
     public const string UsageProjection = "Usage";
 
+    /// <summary>The async projection that keeps the bitemporal usage buckets.</summary>
+    public const string BucketProjection = UsageBucketProjection.ProjectionName;
+
     public static StoreOptions AddUsage(this StoreOptions options)
     {
         options.Events.MapEventType<ChipAdded>("chip_added");
@@ -32,13 +35,14 @@ public static class Configuration
         // One composite, so the daemon reads and deserializes each usage event once for all three views.
         options.Projections.CompositeProjectionFor(UsageProjection, composite =>
         {
-            // Bigger daemon batches: fewer round trips and each bucket row written once per batch, not per few events.
-            composite.Options.BatchSize = 5000;
             composite.Add<ChipSpendProjection>();
             composite.Add<ProviderRevenueProjection>();
             composite.Add<DrawdownProjection>();
-            composite.Add<UsageBucketProjection>();
         });
+
+        // Async on its own: the buckets serve only time-travel reads, which fold the events it has not reached yet,
+        // so when it falls behind a burst the live views above must not wait for it.
+        options.Projections.Add<UsageBucketProjection>(ProjectionLifecycle.Async);
 
         // Time-travel snapshots: rows per (key, grain, valid unit, known unit). Every field a query filters, sums or
         // groups by is a column too, so PostgreSQL aggregates them without touching the JSON.

@@ -102,8 +102,11 @@ public sealed class UsageBucket
 
 public sealed partial class UsageBucketProjection : MultiStreamProjection<UsageBucket, string>
 {
+    public const string ProjectionName = "UsageBuckets";
+
     public UsageBucketProjection()
     {
+        Name = ProjectionName;
         Identities<IEvent<ChipHoursConsumed>>(e => Keys(e.Data, e.Timestamp));
         Identities<IEvent<UsageVoided>>(e => Keys(e.Data, e.Timestamp));
         Identities<IEvent<UsageCorrected>>(e => Keys(e.Data, e.Timestamp));

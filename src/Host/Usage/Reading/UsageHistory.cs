@@ -66,10 +66,10 @@ public static class UsageHistory
         var attempts = 0;
         do
         {
-            processed = await ProjectionLag.Processed(session, Configuration.UsageProjection, ct);
+            processed = await ProjectionLag.Processed(session, Configuration.BucketProjection, ct);
             buckets = await SumBuckets(session, validBound, knownBound, ct);
         }
-        while (await ProjectionLag.Processed(session, Configuration.UsageProjection, ct) != processed && ++attempts < 20);
+        while (await ProjectionLag.Processed(session, Configuration.BucketProjection, ct) != processed && ++attempts < 20);
 
         var tailQuery = session.Events.QueryAllRawEvents()
             .Where(e => e.Sequence > processed)
