@@ -79,14 +79,7 @@ public static class FocusExport
     {
         var periodStart = from.AtStartOfDayInZone(DateTimeZone.Utc).ToInstant();
         var periodEnd = to.PlusDays(1).AtStartOfDayInZone(DateTimeZone.Utc).ToInstant();
-        var query = session.Events.QueryAllRawEvents()
-            .Where(e => e.EventTypesAre(typeof(ChipHoursConsumed), typeof(UsageVoided), typeof(UsageCorrected)));
-        if (axes.KnownBefore is { } known)
-        {
-            var cutoff = known.ToDateTimeOffset();
-            query = query.Where(e => e.Timestamp < cutoff);
-        }
-
+        var query = session.RecordedBefore(axes.KnownBefore, RecordedEvents.Usage);
         var rows = new List<FocusRow>();
         long read = 0;
         await foreach (var e in query.OrderBy(e => e.Sequence).ToAsyncEnumerable(ct))

@@ -1,3 +1,4 @@
+using ComputeLedger.Host.Commitments.Reading;
 using ComputeLedger.Host.Infrastructure;
 using ComputeLedger.Ledger.Commitments;
 using ComputeLedger.Ledger.Usage;
@@ -31,7 +32,7 @@ public static class ExplainQueries
             return problem;
         }
 
-        var events = (await Known(session, axes!, ct, q => q.Where(e => e.StreamKey == id))).ToList();
+        var events = (await Known(session, axes!, ct, CommitmentQueries.CommitmentEvents, q => q.Where(e => e.StreamKey == id))).ToList();
         var kept = events.Where(e => axes!.ValidThrough is not { } through || EligibilityReplay.ValidOn(e.Data) is not { } on || on <= through).ToList();
         var view = EligibilityReplay.Fold(kept.Select(e => e.Data), null);
         var tranche = view?.Tranches.FirstOrDefault(t => t.TrancheId == trancheId);
@@ -82,8 +83,7 @@ public static class ExplainQueries
             return Problems.Invalid("month", $"month must be yyyy-MM, not '{month}'.");
         }
 
-        var events = await Known(session, axes!, ct,
-            q => q.Where(e => e.EventTypesAre(typeof(ChipHoursConsumed), typeof(UsageVoided), typeof(UsageCorrected))));
+        var events = await Known(session, axes!, ct, RecordedEvents.Usage, q => q);
         var kept = events
             .Where(e => axes!.ValidBefore is not { } before || UsageReplay.ValidTime(e.Data) < before)
             .Where(e => concerns(e.Data, Starts(e.Data).Any(s => Months.Of(s) == month)))
@@ -110,17 +110,10 @@ public static class ExplainQueries
         _ => [],
     };
 
-    private static async Task<IReadOnlyList<IEvent>> Known(IQuerySession session, TimeAxes axes, CancellationToken ct,
+    private static async Task<IReadOnlyList<IEvent>> Known(IQuerySession session, TimeAxes axes, CancellationToken ct, Type[] types,
         Func<IQueryable<IEvent>, IQueryable<IEvent>> filter)
     {
-        var query = filter(session.Events.QueryAllRawEvents());
-        if (axes.KnownBefore is { } known)
-        {
-            var cutoff = known.ToDateTimeOffset();
-            query = query.Where(e => e.Timestamp < cutoff);
-        }
-
-        return await query.OrderBy(e => e.Sequence).ToListAsync(ct);
+        return await filter(session.RecordedBefore(axes.KnownBefore, types)).OrderBy(e => e.Sequence).ToListAsync(ct);
     }
 
     private static Evidence Describe(IEvent e, object? validTime) =>

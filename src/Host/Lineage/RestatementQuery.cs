@@ -43,9 +43,7 @@ public static class RestatementQuery
             return Problems.Invalid("knownTo", "knownTo must not be before knownFrom.");
         }
 
-        var cutoff = toBound.ToDateTimeOffset();
-        var events = await session.Events.QueryAllRawEvents()
-            .Where(e => e.EventTypesAre(typeof(ChipHoursConsumed), typeof(UsageVoided), typeof(UsageCorrected)) && e.Timestamp < cutoff)
+        var events = await session.RecordedBefore(toBound, RecordedEvents.Usage)
             .OrderBy(e => e.Sequence)
             .ToListAsync(ct);
         var earlier = events.Where(e => Instant.FromDateTimeOffset(e.Timestamp) < fromBound).ToList();

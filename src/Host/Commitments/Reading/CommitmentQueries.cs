@@ -52,6 +52,12 @@ public static class CommitmentQueries
         return TypedResults.Ok(EligibilityResponse.From(view));
     }
 
+    public static readonly Type[] CommitmentEvents =
+    [
+        typeof(CommitmentOffered), typeof(CommitmentSigned), typeof(CommitmentDeclined), typeof(MilestoneAchieved), typeof(TrancheReleased),
+        typeof(MilestoneRevoked),
+    ];
+
     /// <summary>Every commitment's eligibility on the given axes: the read model for "now", else a replay.</summary>
     public static async Task<IReadOnlyList<TrancheEligibility>> All(IQuerySession session, TimeAxes axes, CancellationToken ct)
     {
@@ -70,18 +76,10 @@ public static class CommitmentQueries
     /// <summary>The commitment events recorded before the known-time cut-off, in the order they were appended.</summary>
     private static async Task<IReadOnlyList<IEvent>> Recorded(IQuerySession session, TimeAxes axes, string? commitmentId, CancellationToken ct)
     {
-        var query = session.Events.QueryAllRawEvents().Where(e => e.EventTypesAre(
-            typeof(CommitmentOffered), typeof(CommitmentSigned), typeof(CommitmentDeclined), typeof(MilestoneAchieved), typeof(TrancheReleased),
-            typeof(MilestoneRevoked)));
+        var query = session.RecordedBefore(axes.KnownBefore, CommitmentEvents);
         if (commitmentId is not null)
         {
             query = query.Where(e => e.StreamKey == commitmentId);
-        }
-
-        if (axes.KnownBefore is { } known)
-        {
-            var cutoff = known.ToDateTimeOffset();
-            query = query.Where(e => e.Timestamp < cutoff);
         }
 
         return await query.OrderBy(e => e.Sequence).ToListAsync(ct);

@@ -30,14 +30,7 @@ public static class UsageHistory
             return await FromBuckets(session, axes, ct);
         }
 
-        var query = session.Events.QueryAllRawEvents()
-            .Where(e => e.EventTypesAre(typeof(ChipHoursConsumed), typeof(UsageVoided), typeof(UsageCorrected)));
-        if (axes.KnownBefore is { } known)
-        {
-            var cutoff = known.ToDateTimeOffset();
-            query = query.Where(e => e.Timestamp < cutoff);
-        }
-
+        var query = session.RecordedBefore(axes.KnownBefore, RecordedEvents.Usage);
         var events = new List<object>();
         await foreach (var e in query.OrderBy(e => e.Sequence).ToAsyncEnumerable(ct))
         {
@@ -71,15 +64,7 @@ public static class UsageHistory
         }
         while (await ProjectionLag.Processed(session, Configuration.BucketProjection, ct) != processed && ++attempts < 20);
 
-        var tailQuery = session.Events.QueryAllRawEvents()
-            .Where(e => e.Sequence > processed)
-            .Where(e => e.EventTypesAre(typeof(ChipHoursConsumed), typeof(UsageVoided), typeof(UsageCorrected)));
-        if (axes.KnownBefore is { } known)
-        {
-            var cutoff = known.ToDateTimeOffset();
-            tailQuery = tailQuery.Where(e => e.Timestamp < cutoff);
-        }
-
+        var tailQuery = session.RecordedBefore(axes.KnownBefore, RecordedEvents.Usage).Where(e => e.Sequence > processed);
         var tail = (await tailQuery.OrderBy(e => e.Sequence).ToListAsync(ct))
             .SelectMany(e => UsageBucket.Deltas(e.Data, Instant.FromDateTimeOffset(e.Timestamp)))
             .Where(d => axes.ValidBefore is not { } before || d.ValidAt < before)
