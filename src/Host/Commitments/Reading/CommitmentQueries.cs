@@ -40,7 +40,7 @@ public static class CommitmentQueries
 
         var view = axes!.IsNow
             ? await session.LoadAsync<TrancheEligibility>(id, ct)
-            : EligibilityReplay.Fold((await Recorded(session, axes, id, ct)).Select(e => e.Data), axes.ValidThrough);
+            : EligibilityReplay.Fold((await Recorded(session, axes, [id], ct)).Select(e => e.Data), axes.ValidThrough);
         if (view is null)
         {
             return axes.KnownBefore is { } known && await session.LoadAsync<TrancheEligibility>(id, ct) is { } later
@@ -66,7 +66,9 @@ public static class CommitmentQueries
             return await session.Query<TrancheEligibility>().ToListAsync(ct);
         }
 
-        var events = await Recorded(session, axes, null, ct);
+        // Only the commitments' own streams are read (by stream id, an index), never the whole usage history.
+        var ids = await session.Query<TrancheEligibility>().Select(v => v.CommitmentId).ToListAsync(ct);
+        var events = await Recorded(session, axes, ids, ct);
         return events.GroupBy(e => e.StreamKey!)
             .Select(g => EligibilityReplay.Fold(g.Select(e => e.Data), axes.ValidThrough))
             .OfType<TrancheEligibility>()
@@ -74,13 +76,10 @@ public static class CommitmentQueries
     }
 
     /// <summary>The commitment events recorded before the known-time cut-off, in the order they were appended.</summary>
-    private static async Task<IReadOnlyList<IEvent>> Recorded(IQuerySession session, TimeAxes axes, string? commitmentId, CancellationToken ct)
+    private static async Task<IReadOnlyList<IEvent>> Recorded(IQuerySession session, TimeAxes axes, IReadOnlyList<string> commitmentIds, CancellationToken ct)
     {
-        var query = session.RecordedBefore(axes.KnownBefore, CommitmentEvents);
-        if (commitmentId is not null)
-        {
-            query = query.Where(e => e.StreamKey == commitmentId);
-        }
+        var ids = commitmentIds.ToArray();
+        var query = session.RecordedBefore(axes.KnownBefore, CommitmentEvents).Where(e => ids.Contains(e.StreamKey));
 
         return await query.OrderBy(e => e.Sequence).ToListAsync(ct);
     }
