@@ -49,7 +49,13 @@ public sealed class UsageBucket
         public IEnumerable<string> Keys => Grains.Select(Key);
     }
 
-    public static int DayOf(Instant instant) => (int)Math.Floor(instant.ToUnixTimeTicks() / (double)NodaConstants.TicksPerDay);
+    /// <summary>UTC days since 1970-01-01, rounded down (also before 1970).</summary>
+    public static int DayOf(Instant instant)
+    {
+        var ticks = instant.ToUnixTimeTicks();
+        var day = ticks / NodaConstants.TicksPerDay;
+        return (int)(ticks % NodaConstants.TicksPerDay < 0 ? day - 1 : day);
+    }
 
     /// <summary>
     /// The deltas of a usage event recorded at <paramref name="knownAt"/>: a consumption counts in its month; a void

@@ -183,14 +183,14 @@ public static class UsageQueries
     {
         var start = compute.TermStart.AtStartOfDayInZone(DateTimeZone.Utc).ToInstant();
         var end = compute.TermEnd.AtStartOfDayInZone(DateTimeZone.Utc).ToInstant();
-        var elapsed = (Instant.Min(now, end) - start).TotalSeconds;
-        var term = (end - start).TotalSeconds;
+        var elapsed = (Instant.Min(now, end) - start).BclCompatibleTicks;
+        var term = (end - start).BclCompatibleTicks;
         if (elapsed <= 0 || term <= 0)
         {
             return consumed;
         }
 
-        return consumed.Times((decimal)term / (decimal)elapsed).ToCents();
+        return consumed.Times((decimal)term / elapsed).ToCents();
     }
 
     private static bool IsActive(Ledger.Commitments.ComputeCommitment compute, YearMonth month) =>
