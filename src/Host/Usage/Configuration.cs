@@ -62,6 +62,10 @@ public static class Configuration
         claims.AddColumn("amount", "numeric").NotNull();
         claims.AddColumn<string>("currency").NotNull();
         claims.AddColumn<bool>("voided").NotNull().DefaultValueByExpression("false");
+        // What consumption milestones sum, in valid-time order, inside the ingest transaction.
+        claims.AddColumn<string>("chip");
+        claims.AddColumn("chip_hours", "numeric");
+        claims.AddColumn("start", "timestamptz");
         claims.AddColumn("recorded_at", "timestamptz").NotNull().DefaultValueByExpression("now()");
         options.Storage.ExtendedSchemaObjects.Add(claims);
         return options;

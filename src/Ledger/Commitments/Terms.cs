@@ -17,8 +17,22 @@ public enum MilestoneKind
     Consumption,
 }
 
-/// <summary>A milestone the deal declares. Ids are unique within the commitment.</summary>
-public sealed record MilestoneDefinition(string MilestoneId, string Description, MilestoneKind Kind);
+/// <summary>
+/// What a consumption milestone waits for: cumulative spend or cumulative chip-hours on the commitment. Exactly one is set.
+/// </summary>
+public sealed record ConsumptionThreshold(Money? Spend, decimal? ChipHours);
+
+/// <summary>
+/// A milestone the deal declares. Ids are unique within the commitment. A consumption milestone carries its threshold,
+/// optionally the chips that count toward it, and optionally a deadline.
+/// </summary>
+public sealed record MilestoneDefinition(
+    string MilestoneId,
+    string Description,
+    MilestoneKind Kind,
+    ConsumptionThreshold? Threshold = null,
+    IReadOnlyList<string>? Chips = null,
+    LocalDate? Deadline = null);
 
 /// <summary>A milestone tranche: an amount payable once every milestone it names is achieved.</summary>
 public sealed record TrancheDefinition(string TrancheId, Money Amount, IReadOnlyList<string> Milestones);
@@ -79,6 +93,37 @@ public sealed record CommitmentTerms(
             if (!milestoneIds.Add(Milestones[i].MilestoneId))
             {
                 errors.Add(($"milestones[{i}].milestoneId", $"milestone '{Milestones[i].MilestoneId}' is declared twice."));
+            }
+        }
+
+        for (var i = 0; i < Milestones.Count; i++)
+        {
+            var m = Milestones[i];
+            if (m.Kind != MilestoneKind.Consumption)
+            {
+                continue;
+            }
+
+            if (m.Threshold is not { } t || (t.Spend is null) == (t.ChipHours is null))
+            {
+                errors.Add(($"milestones[{i}].threshold", $"consumption milestone '{m.MilestoneId}' needs a threshold of either spend or chipHours."));
+            }
+            else if (t.Spend is { } spend && (spend.Amount <= 0 || (Compute is { } c && spend.Currency != c.CommittedSpend.Currency)))
+            {
+                errors.Add(($"milestones[{i}].threshold.spend", $"the spend threshold of '{m.MilestoneId}' must be positive and in the compute commitment's currency."));
+            }
+            else if (t.ChipHours is <= 0)
+            {
+                errors.Add(($"milestones[{i}].threshold.chipHours", $"the chip-hours threshold of '{m.MilestoneId}' must be positive."));
+            }
+
+            if (Compute is null)
+            {
+                errors.Add(($"milestones[{i}].kind", $"consumption milestone '{m.MilestoneId}' needs a computeCommitment to consume against."));
+            }
+            else if (m.Chips?.FirstOrDefault(chip => !Compute.Chips.Contains(chip, StringComparer.OrdinalIgnoreCase)) is { } uncovered)
+            {
+                errors.Add(($"milestones[{i}].chips", $"chip '{uncovered}' of milestone '{m.MilestoneId}' is not in the compute commitment."));
             }
         }
 

@@ -10,7 +10,10 @@ namespace ComputeLedger.Host.Commitments.Recording;
 
 public sealed record MoneyBody(decimal? Amount, string? Currency);
 
-public sealed record MilestoneBody(string? MilestoneId, string? Description, string? Kind);
+public sealed record ThresholdBody(MoneyBody? Spend, decimal? ChipHours);
+
+public sealed record MilestoneBody(string? MilestoneId, string? Description, string? Kind, ThresholdBody? Threshold = null,
+    List<string?>? Chips = null, LocalDate? Deadline = null);
 
 public sealed record TrancheBody(string? TrancheId, MoneyBody? Amount, List<string?>? Milestones);
 
@@ -107,19 +110,26 @@ public static partial class RecordCommitmentEndpoint
             MilestoneKind? kind = (m.Kind ?? "attested").ToLowerInvariant() switch
             {
                 "attested" => MilestoneKind.Attested,
-                "consumption" => null,
+                "consumption" => MilestoneKind.Consumption,
                 _ => null,
             };
             if (kind is null)
             {
-                errors.Add(($"{field}.kind", string.Equals(m.Kind, "consumption", StringComparison.OrdinalIgnoreCase)
-                    ? "consumption milestones are not supported by this ledger version yet; declare an attested one."
-                    : $"kind must be 'attested', not '{m.Kind}'."));
+                errors.Add(($"{field}.kind", $"kind must be 'attested' or 'consumption', not '{m.Kind}'."));
+            }
+
+            ConsumptionThreshold? threshold = null;
+            if (kind == MilestoneKind.Consumption)
+            {
+                var spend = m.Threshold?.Spend is null ? null : RequireMoney(m.Threshold.Spend, $"{field}.threshold.spend", errors);
+                threshold = new ConsumptionThreshold(spend, m.Threshold?.ChipHours);
             }
 
             if (milestoneId is not null && kind is not null)
             {
-                milestones.Add(new MilestoneDefinition(milestoneId, m.Description ?? "", kind.Value));
+                var chips = m.Chips?.Where(c => !string.IsNullOrWhiteSpace(c)).Select(c => c!.Trim()).ToList();
+                milestones.Add(new MilestoneDefinition(milestoneId, m.Description ?? "", kind.Value, threshold,
+                    chips is { Count: > 0 } ? chips : null, m.Deadline));
             }
         }
 

@@ -91,8 +91,10 @@ public static class CorrectionEndpoints
         {
             var after = UsageRecord.Fold(stream.Select(e => e.Data).Concat(events), usageId)!;
             await using var update = connection.CreateCommand();
-            update.CommandText = $"update {schema}.{Configuration.ClaimsTable} set amount = @amount, voided = @voided where usage_id = @id";
+            update.CommandText = $"update {schema}.{Configuration.ClaimsTable} set amount = @amount, voided = @voided, chip_hours = @hours, start = @start where usage_id = @id";
             update.Parameters.Add(new NpgsqlParameter("amount", after.Voided ? 0m : after.Current.Amount.Amount));
+            update.Parameters.Add(new NpgsqlParameter("hours", after.Current.ChipHours));
+            update.Parameters.Add(new NpgsqlParameter("start", after.Current.Start.ToDateTimeOffset()));
             update.Parameters.Add(new NpgsqlParameter("voided", after.Voided));
             update.Parameters.Add(new NpgsqlParameter("id", usageId));
             await update.ExecuteNonQueryAsync(ct);

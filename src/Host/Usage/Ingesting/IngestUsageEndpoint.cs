@@ -148,6 +148,8 @@ public static class IngestUsageEndpoint
             session.Events.StartStream(streams[group.Key], group.Cast<object>().ToArray());
         }
 
+        await ConsumptionMilestones.Detect(session, accepted.Select(e => e.CommitmentId), now, ct);
+
         await session.SaveChangesAsync(ct);
         return new IngestResult(accepted.Count, duplicates, rejected.OrderBy(r => r.Index).ToList());
     }
@@ -163,8 +165,8 @@ public static class IngestUsageEndpoint
         await using var command = ((NpgsqlConnection)session.Connection!).CreateCommand();
         command.CommandText = $"""
             insert into {session.DocumentStore.Options.DatabaseSchemaName}.{Configuration.ClaimsTable}
-                (usage_id, fingerprint, commitment_id, stream_id, amount, currency)
-            select * from unnest(@ids, @fingerprints, @commitments, @streams, @amounts, @currencies)
+                (usage_id, fingerprint, commitment_id, stream_id, amount, currency, chip, chip_hours, start)
+            select * from unnest(@ids, @fingerprints, @commitments, @streams, @amounts, @currencies, @chips, @hours, @starts)
             on conflict (usage_id) do nothing
             returning usage_id
             """;
@@ -174,6 +176,9 @@ public static class IngestUsageEndpoint
         command.Parameters.Add(new NpgsqlParameter("streams", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = sorted.Select(v => streams[v.Event.CommitmentId]).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("amounts", NpgsqlDbType.Array | NpgsqlDbType.Numeric) { Value = sorted.Select(v => v.Event.Amount.Amount).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("currencies", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = sorted.Select(v => v.Event.Amount.Currency).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("chips", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = sorted.Select(v => v.Event.Chip).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("hours", NpgsqlDbType.Array | NpgsqlDbType.Numeric) { Value = sorted.Select(v => v.Event.ChipHours).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("starts", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = sorted.Select(v => v.Event.Start.ToDateTimeOffset()).ToArray() });
 
         var claimed = new HashSet<string>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(ct);

@@ -1,0 +1,82 @@
+using ComputeLedger.Ledger.Commitments;
+using Marten;
+using Npgsql;
+
+namespace ComputeLedger.Host.Usage.Ingesting;
+
+/// <summary>
+/// Detects consumption milestones inside the ingest transaction. The commitment's stream row is locked first, so
+/// concurrent batches decide one after the other and the milestone is achieved exactly once. The crossing record is
+/// the one at which cumulative consumption, in valid-time order, reaches the threshold; its window start is the
+/// business date, so late usage dates the milestone correctly.
+/// </summary>
+public static class ConsumptionMilestones
+{
+    public const string Detector = "ledger";
+
+    public static async Task Detect(IDocumentSession session, IEnumerable<string> commitmentIds, Instant now, CancellationToken ct)
+    {
+        foreach (var id in commitmentIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            if (Pending(Commitment.Fold((await session.Events.FetchStreamAsync(id, token: ct)).Select(e => e.Data))).Count == 0)
+            {
+                continue;
+            }
+
+            await using (var lockRow = ((NpgsqlConnection)session.Connection!).CreateCommand())
+            {
+                lockRow.CommandText = $"select 1 from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_streams where id = @id for update";
+                lockRow.Parameters.Add(new NpgsqlParameter("id", id));
+                await lockRow.ExecuteScalarAsync(ct);
+            }
+
+            // Read again under the lock: a batch that held it before us may have achieved the milestone.
+            var stream = await session.Events.FetchStreamAsync(id, token: ct);
+            var state = Commitment.Fold(stream.Select(e => e.Data))!;
+            var events = new List<object>();
+            foreach (var milestone in Pending(state))
+            {
+                if (await Crossing(session, id, milestone, ct) is { } crossing)
+                {
+                    var threshold = milestone.Threshold!.Spend?.ToString() ?? $"{milestone.Threshold.ChipHours} chip-hours";
+                    events.Add(new MilestoneAchieved(id, milestone.MilestoneId, crossing.Start.InUtc().Date,
+                        $"cumulative consumption reached {threshold} with usage '{crossing.UsageId}'", now, Detector));
+                }
+            }
+
+            if (events.Count > 0)
+            {
+                session.Events.Append(id, stream[^1].Version + events.Count, [.. events]);
+            }
+        }
+    }
+
+    private static List<MilestoneDefinition> Pending(Commitment? state) => state is { Status: CommitmentStatus.Signed }
+        ? state.Terms.Milestones.Where(m => m.Kind == MilestoneKind.Consumption && m.Threshold is not null && !state.AchievedMilestones.ContainsKey(m.MilestoneId)).ToList()
+        : [];
+
+    private static async Task<(string UsageId, Instant Start)?> Crossing(IDocumentSession session, string commitmentId, MilestoneDefinition milestone, CancellationToken ct)
+    {
+        var byHours = milestone.Threshold!.ChipHours is not null;
+        await using var command = ((NpgsqlConnection)session.Connection!).CreateCommand();
+        command.CommandText = $"""
+            select usage_id, start from (
+                select usage_id, start, sum({(byHours ? "chip_hours" : "amount")}) over (order by start, usage_id) as reached
+                from {session.DocumentStore.Options.DatabaseSchemaName}.{Configuration.ClaimsTable}
+                where commitment_id = @commitment and not voided and start is not null
+                  and (@all or lower(chip) = any(@chips))
+            ) cumulative
+            where reached >= @threshold
+            order by start, usage_id
+            limit 1
+            """;
+        command.Parameters.Add(new NpgsqlParameter("commitment", commitmentId));
+        command.Parameters.Add(new NpgsqlParameter("all", milestone.Chips is null));
+        command.Parameters.Add(new NpgsqlParameter("chips", (milestone.Chips ?? []).Select(c => c.ToLowerInvariant()).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter("threshold", milestone.Threshold.ChipHours ?? milestone.Threshold.Spend!.Value.Amount));
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct)
+            ? (reader.GetString(0), Instant.FromDateTimeOffset(reader.GetFieldValue<DateTimeOffset>(1)))
+            : null;
+    }
+}

@@ -1,0 +1,97 @@
+using ComputeLedger.Host.Tests.Infrastructure;
+using Shouldly;
+
+namespace ComputeLedger.Host.Tests.Usage;
+
+public class Consumption_milestones(LedgerFixture fixture) : LedgerTest(fixture)
+{
+    public override async ValueTask InitializeAsync()
+    {
+        await base.InitializeAsync();
+        var deal = Deal();
+        deal["milestones"] = new object[]
+        {
+            new { milestoneId = "trillion-param-model", description = "1T+ model", kind = "attested" },
+            new { milestoneId = "training-scale", description = "10 Trainium2 chip-hours", kind = "consumption",
+                threshold = new { chipHours = 10m }, chips = new[] { "Trainium2" }, deadline = "2026-12-31" },
+        };
+        deal["tranches"] = new object[]
+        {
+            new { trancheId = "t1", amount = Usd(8_000_000_000m), milestones = new[] { "trillion-param-model" } },
+            new { trancheId = "t2", amount = Usd(12_000_000_000m), milestones = new[] { "training-scale" } },
+        };
+        deal["computeCommitment"] = new
+        {
+            provider = "AWS", chips = new[] { "Trainium2", "Inferentia2" }, committedSpend = Usd(1_000_000m), termStart = "2025-01-01", termEnd = "2027-01-01",
+        };
+        await Create(deal);
+        (await Admin.PostJson("/api/providers/AWS/rates", new
+        {
+            effectiveFrom = "2025-01-01",
+            rates = new object[]
+            {
+                new { chip = "Trainium2", region = (string?)null, pricePerChipHour = Usd(4m) },
+                new { chip = "Inferentia2", region = (string?)null, pricePerChipHour = Usd(1m) },
+            },
+        })).Code.ShouldBe(201);
+    }
+
+    private Task<Http.Reply> Post(params object[] records) => Ingest.PostJson("/api/usage", UsageTest.Batch(records));
+
+    private static Dictionary<string, object?> At(string id, decimal hours, string day, string chip = "Trainium2") =>
+        UsageTest.Record(id, hours, chip, null, $"{day}T00:00:00Z", $"{day}T01:00:00Z");
+
+    private async Task<string?> AchievedOn()
+    {
+        var view = (await Analyst.GetJson("/api/commitments/amazon-anthropic/eligibility")).Json;
+        var t2 = view["tranches"]!.AsArray().Single(t => t!["trancheId"]!.GetValue<string>() == "t2")!;
+        return t2["milestones"]![0]!["achievedOn"]?.GetValue<string>();
+    }
+
+    [Fact]
+    public async Task The_record_that_makes_cumulative_consumption_reach_the_threshold_dates_it_even_when_usage_is_late()
+    {
+        await Post(At("a", 4m, "2025-07-10"), At("c", 4m, "2025-07-20"), At("other-chip", 50m, "2025-07-01", "Inferentia2"));
+        (await AchievedOn()).ShouldBeNull();
+
+        // Late: mid-July usage arrives after the 20th. In valid-time order 4 + 3 = 7, then + 4 = 11 >= 10 on the 20th.
+        await Post(At("b", 3m, "2025-07-15"));
+
+        (await AchievedOn()).ShouldBe("2025-07-20");
+        (await CountEvents("milestone_achieved")).ShouldBe(1);
+        var view = (await Analyst.GetJson("/api/commitments/amazon-anthropic/eligibility")).Json;
+        view["eligible"].Amount().ShouldBe(12_000_000_000m);
+
+        await Post(At("d", 40m, "2025-07-02"));
+        (await CountEvents("milestone_achieved")).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Eight_concurrent_batches_crossing_the_threshold_achieve_it_exactly_once()
+    {
+        var batches = Enumerable.Range(0, 8).Select(b => UsageTest.Batch(At($"p-{b}", 2m, $"2025-08-{b + 1:00}"))).ToArray();
+
+        var replies = await Task.WhenAll(batches.Select(body => Fixture.Client("dev-ingest").PostJson("/api/usage", body)));
+
+        replies.ShouldAllBe(r => r.Code == 200);
+        (await CountEvents("milestone_achieved")).ShouldBe(1);
+        // 2 chip-hours a day from the 1st. The date is fixed when the threshold is first reached, from the usage recorded
+        // by then in valid-time order: the 5th at the earliest (all eight seen at once), the 8th at the latest.
+        (await AchievedOn()).ShouldBeOneOf("2025-08-05", "2025-08-06", "2025-08-07", "2025-08-08");
+    }
+
+    [Fact]
+    public async Task A_consumption_milestone_needs_one_threshold_and_cannot_be_attested()
+    {
+        var deal = Deal("other");
+        deal["milestones"] = new object[] { new { milestoneId = "m", description = "d", kind = "consumption" } };
+        deal["tranches"] = new object[] { new { trancheId = "t1", amount = Usd(20_000_000_000m), milestones = new[] { "m" } } };
+        var reply = await Admin.PostJson("/api/commitments", deal);
+        reply.Code.ShouldBe(400, reply.ToString());
+        reply.Json["errors"]!.AsObject().Select(e => e.Key).ShouldContain("milestones[0].threshold");
+
+        var attest = await Admin.PostJson("/api/commitments/amazon-anthropic/milestones/training-scale/achieve",
+            new { achievedOn = "2025-07-01", evidence = "trust me" });
+        attest.Code.ShouldBe(409);
+    }
+}
