@@ -41,7 +41,12 @@ public sealed record TimeAxes(Instant? ValidBefore, Instant? KnownBefore)
             return instant.Value.Plus(Duration.Epsilon);
         }
 
-        errors.Add((field, $"{field} must be a date (2025-12-31) or an ISO-8601 UTC instant (2025-12-31T12:00:00Z), not '{text}'."));
+        if (OffsetDateTimePattern.ExtendedIso.Parse(text) is { Success: true } withOffset)
+        {
+            return withOffset.Value.ToInstant().Plus(Duration.Epsilon);
+        }
+
+        errors.Add((field, $"{field} must be a date (2025-12-31) or an ISO-8601 instant (2025-12-31T12:00:00Z or with an offset), not '{text}'."));
         return null;
     }
 }

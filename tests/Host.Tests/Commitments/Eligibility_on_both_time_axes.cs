@@ -30,6 +30,7 @@ public class Eligibility_on_both_time_axes(LedgerFixture fixture) : LedgerTest(f
         (await T1("asOf=2025-06-29")).ShouldBe("Locked");
         (await T1("asOf=2025-06-30")).ShouldBe("Eligible");
         (await T1("asOf=2025-07-14T23:59:59Z")).ShouldBe("Eligible");
+        (await T1("asOf=2025-07-15T01:00:00%2B02:00")).ShouldBe("Eligible");
         (await T1("asOf=2025-07-15")).ShouldBe("Released");
         (await T1("")).ShouldBe("Released");
 
