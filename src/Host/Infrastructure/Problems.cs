@@ -48,6 +48,20 @@ public static class Problems
         _ => Conflict(violation.Message),
     };
 
+    /// <summary>Framework-made problems (no route, wrong media type, ...) also say what to fix.</summary>
+    public static void FillInDetail(ProblemDetailsContext context)
+    {
+        var request = context.HttpContext.Request;
+        context.ProblemDetails.Detail ??= context.ProblemDetails.Status switch
+        {
+            StatusCodes.Status404NotFound => $"No endpoint answers {request.Method} {request.Path}; the API is described at /openapi/v1.json.",
+            StatusCodes.Status405MethodNotAllowed => $"{request.Path} does not accept {request.Method}; see /openapi/v1.json.",
+            StatusCodes.Status415UnsupportedMediaType => "Send the body as JSON with the header Content-Type: application/json.",
+            StatusCodes.Status406NotAcceptable => "This API answers application/json; accept it.",
+            _ => null,
+        };
+    }
+
     public static Task Write(HttpContext context, int status, string title, string detail) =>
         Status(status, title, detail).ExecuteAsync(context);
 }

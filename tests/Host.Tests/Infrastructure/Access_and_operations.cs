@@ -38,6 +38,20 @@ public class Access_and_operations(LedgerFixture fixture) : LedgerTest(fixture)
     }
 
     [Fact]
+    public async Task Framework_errors_are_problems_that_say_what_to_fix()
+    {
+        using var form = new StringContent("commitmentId=x", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded");
+        var unsupported = await Admin.PostAsync("/api/commitments", form, TestContext.Current.CancellationToken);
+        ((int)unsupported.StatusCode).ShouldBe(415);
+        unsupported.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
+        (await unsupported.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).ShouldContain("Content-Type: application/json");
+
+        var missing = await Admin.GetJson("/api/no-such-thing");
+        missing.Code.ShouldBe(404);
+        missing.Json["detail"]!.GetValue<string>().ShouldContain("/api/no-such-thing");
+    }
+
+    [Fact]
     public async Task Readiness_says_the_database_answers()
     {
         var reply = await Anonymous.GetAsync("/health/ready", TestContext.Current.CancellationToken);
