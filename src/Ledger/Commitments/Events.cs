@@ -24,3 +24,9 @@ public sealed record TrancheReleased(string CommitmentId, string TrancheId, Mone
 /// (<see cref="AchievedOn"/>); a tranche already released stays released.
 /// </summary>
 public sealed record MilestoneRevoked(string CommitmentId, string MilestoneId, LocalDate AchievedOn, string Reason, Instant RecordedAt, string RecordedBy);
+
+/// <summary>
+/// A void or correction took cumulative consumption back under an achieved consumption milestone's threshold.
+/// The milestone stays achieved (what was paid on it stands); this records the dip so analysts see it.
+/// </summary>
+public sealed record MilestoneThresholdReverted(string CommitmentId, string MilestoneId, LocalDate AchievedOn, decimal Consumed, string CausedBy, Instant RecordedAt);

@@ -14,6 +14,9 @@ public enum TrancheStatus
 public sealed record MilestoneProgress(string MilestoneId, string Description, string Kind, LocalDate? AchievedOn, string? Evidence)
 {
     public LocalDate? RevokedAchievement { get; init; }
+
+    /// <summary>Achieved on consumption that voids or corrections have since taken back under the threshold.</summary>
+    public bool ThresholdReverted { get; init; }
     public string? RevocationReason { get; init; }
 }
 
@@ -62,6 +65,7 @@ public sealed record TrancheEligibility
         (_, CommitmentDeclined e) => current.Recompute(CommitmentStatus.Declined, current.SignedOn, e.RecordedAt),
         (_, MilestoneAchieved e) => current.WithMilestone(e.MilestoneId, m => m with { AchievedOn = e.AchievedOn, Evidence = e.Evidence })
             .Recompute(current.Status, current.SignedOn, e.RecordedAt),
+        (_, MilestoneThresholdReverted e) => current.WithMilestone(e.MilestoneId, m => m with { ThresholdReverted = true }),
         (_, MilestoneRevoked e) => current.WithMilestone(e.MilestoneId, m => m with
             {
                 AchievedOn = null,

@@ -94,4 +94,21 @@ public class Consumption_milestones(LedgerFixture fixture) : LedgerTest(fixture)
             new { achievedOn = "2025-07-01", evidence = "trust me" });
         attest.Code.ShouldBe(409);
     }
+
+    [Fact]
+    public async Task A_void_that_takes_consumption_back_under_the_threshold_is_recorded_once_and_never_unachieves()
+    {
+        await Post(At("x", 6m, "2025-07-10"), At("y", 6m, "2025-07-11"));
+        (await AchievedOn()).ShouldBe("2025-07-11");
+
+        (await Admin.PostJson("/api/usage/y/void", new { reason = "meter fault" })).Code.ShouldBe(200);
+        (await Admin.PostJson("/api/usage/x/correct", new { chipHours = 1m })).Code.ShouldBe(200);
+
+        (await CountEvents("milestone_threshold_reverted")).ShouldBe(1);
+        (await AchievedOn()).ShouldBe("2025-07-11");
+        var view = (await Analyst.GetJson("/api/commitments/amazon-anthropic/eligibility")).Json;
+        var t2 = view["tranches"]!.AsArray().Single(t => t!["trancheId"]!.GetValue<string>() == "t2")!;
+        t2["status"]!.GetValue<string>().ShouldBe("Eligible");
+        t2["milestones"]![0]!["thresholdReverted"]!.GetValue<bool>().ShouldBeTrue();
+    }
 }

@@ -3,6 +3,7 @@ using ComputeLedger.Host.Infrastructure;
 using ComputeLedger.Ledger.Catalog;
 using ComputeLedger.Ledger.Usage;
 using ComputeLedger.Ledger.Usage.Correcting;
+using ComputeLedger.Host.Usage.Ingesting;
 using ComputeLedger.Projections.Catalog;
 using Marten;
 using Npgsql;
@@ -31,7 +32,8 @@ public static class CorrectionEndpoints
         }
 
         var command = new VoidUsage(usageId, request.Reason.Trim(), Caller.From(user).Name);
-        return await Decide(session, usageId, (record, _) => UsageCorrectionDecider.Decide(command, record, clock.GetCurrentInstant()), ct);
+        var now = clock.GetCurrentInstant();
+        return await Decide(session, usageId, now, (record, _) => UsageCorrectionDecider.Decide(command, record, now), ct);
     }
 
     [WolverinePost("/api/usage/{usageId}/correct", OperationId = "CorrectUsage")]
@@ -45,12 +47,12 @@ public static class CorrectionEndpoints
         }
 
         var command = new CorrectUsage(usageId, request.ChipHours, request.Start, request.End, request.Tokens, request.Reason, Caller.From(user).Name);
-        return await Decide(session, usageId, (record, books) =>
-            UsageCorrectionDecider.Decide(command, record, at => RateBook.Price(books.Provider, books.Overrides, record.Chip, record.Region, at),
-                clock.GetCurrentInstant()), ct);
+        var now = clock.GetCurrentInstant();
+        return await Decide(session, usageId, now, (record, books) =>
+            UsageCorrectionDecider.Decide(command, record, at => RateBook.Price(books.Provider, books.Overrides, record.Chip, record.Region, at), now), ct);
     }
 
-    private static async Task<IResult> Decide(IDocumentSession session, string usageId,
+    private static async Task<IResult> Decide(IDocumentSession session, string usageId, Instant now,
         Func<UsageRecord, (RateBook Provider, RateBook Overrides), IReadOnlyList<object>> decide, CancellationToken ct)
     {
         var schema = session.DocumentStore.Options.DatabaseSchemaName;
@@ -99,6 +101,7 @@ public static class CorrectionEndpoints
             update.Parameters.Add(new NpgsqlParameter("id", usageId));
             await update.ExecuteNonQueryAsync(ct);
             session.Events.Append(streamId, stream[^1].Version + events.Count, [.. events]);
+            await ConsumptionMilestones.CheckReverted(session, record.CommitmentId, usageId, now, ct);
             await session.SaveChangesAsync(ct);
             record = after;
         }

@@ -23,12 +23,7 @@ public static class ConsumptionMilestones
                 continue;
             }
 
-            await using (var lockRow = ((NpgsqlConnection)session.Connection!).CreateCommand())
-            {
-                lockRow.CommandText = $"select 1 from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_streams where id = @id for update";
-                lockRow.Parameters.Add(new NpgsqlParameter("id", id));
-                await lockRow.ExecuteScalarAsync(ct);
-            }
+            await Lock(session, id, ct);
 
             // Read again under the lock: a batch that held it before us may have achieved the milestone.
             var stream = await session.Events.FetchStreamAsync(id, token: ct);
@@ -49,6 +44,65 @@ public static class ConsumptionMilestones
                 session.Events.Append(id, stream[^1].Version + events.Count, [.. events]);
             }
         }
+    }
+
+    /// <summary>
+    /// After a void or correction: an achieved consumption milestone whose consumption is now under its threshold gets
+    /// one MilestoneThresholdReverted. It stays achieved; a dip is recorded once.
+    /// </summary>
+    public static async Task CheckReverted(IDocumentSession session, string commitmentId, string usageId, Instant now, CancellationToken ct)
+    {
+        var before = Commitment.Fold((await session.Events.FetchStreamAsync(commitmentId, token: ct)).Select(e => e.Data));
+        if (Achieved(before).Count == 0)
+        {
+            return;
+        }
+
+        await Lock(session, commitmentId, ct);
+        var stream = await session.Events.FetchStreamAsync(commitmentId, token: ct);
+        var state = Commitment.Fold(stream.Select(e => e.Data))!;
+        var events = new List<object>();
+        foreach (var milestone in Achieved(state))
+        {
+            var consumed = await Consumed(session, commitmentId, milestone, ct);
+            if (consumed < (milestone.Threshold!.ChipHours ?? milestone.Threshold.Spend!.Value.Amount))
+            {
+                events.Add(new MilestoneThresholdReverted(commitmentId, milestone.MilestoneId, state.AchievedMilestones[milestone.MilestoneId], consumed, usageId, now));
+            }
+        }
+
+        if (events.Count > 0)
+        {
+            session.Events.Append(commitmentId, stream[^1].Version + events.Count, [.. events]);
+        }
+    }
+
+    private static List<MilestoneDefinition> Achieved(Commitment? state) => state is null
+        ? []
+        : state.Terms.Milestones.Where(m => m.Kind == MilestoneKind.Consumption && m.Threshold is not null
+                                            && state.AchievedMilestones.ContainsKey(m.MilestoneId) && !state.ThresholdReverted.Contains(m.MilestoneId)).ToList();
+
+    /// <summary>Serializes the detectors of one commitment: its stream row, locked until the transaction ends.</summary>
+    private static async Task Lock(IDocumentSession session, string commitmentId, CancellationToken ct)
+    {
+        await using var command = ((NpgsqlConnection)session.Connection!).CreateCommand();
+        command.CommandText = $"select 1 from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_streams where id = @id for update";
+        command.Parameters.Add(new NpgsqlParameter("id", commitmentId));
+        await command.ExecuteScalarAsync(ct);
+    }
+
+    private static async Task<decimal> Consumed(IDocumentSession session, string commitmentId, MilestoneDefinition milestone, CancellationToken ct)
+    {
+        await using var command = ((NpgsqlConnection)session.Connection!).CreateCommand();
+        command.CommandText = $"""
+            select coalesce(sum({(milestone.Threshold!.ChipHours is not null ? "chip_hours" : "amount")}), 0)
+            from {session.DocumentStore.Options.DatabaseSchemaName}.{Configuration.ClaimsTable}
+            where commitment_id = @commitment and not voided and (@all or lower(chip) = any(@chips))
+            """;
+        command.Parameters.Add(new NpgsqlParameter("commitment", commitmentId));
+        command.Parameters.Add(new NpgsqlParameter("all", milestone.Chips is null));
+        command.Parameters.Add(new NpgsqlParameter("chips", (milestone.Chips ?? []).Select(c => c.ToLowerInvariant()).ToArray()));
+        return (decimal)(await command.ExecuteScalarAsync(ct))!;
     }
 
     private static List<MilestoneDefinition> Pending(Commitment? state) => state is { Status: CommitmentStatus.Signed }
