@@ -56,6 +56,7 @@ builder.Services.AddExceptionHandler<ClientErrorExceptionHandler>();
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("postgres");
 builder.Services.AddOpenApi();
 builder.Services.AddHostedService<DemoDataSeeder>();
+builder.Services.AddHostedService<ComputeLedger.Host.Usage.Ingesting.MilestoneDeadlines>();
 builder.Services.AddSingleton(AnalystCli.Handles(args) ? new ConsoleReplayProgress() : new ReplayProgress());
 
 var app = builder.Build();

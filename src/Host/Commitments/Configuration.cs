@@ -17,6 +17,7 @@ public static class Configuration
         options.Events.MapEventType<TrancheReleased>("tranche_released");
         options.Events.MapEventType<MilestoneRevoked>("milestone_revoked");
         options.Events.MapEventType<MilestoneThresholdReverted>("milestone_threshold_reverted");
+        options.Events.MapEventType<MilestoneMissed>("milestone_missed");
 
         // Inline: one small document per deal, and every write answers with the state it produced.
         options.Projections.Add<TrancheEligibilityProjection>(ProjectionLifecycle.Inline);

@@ -16,6 +16,9 @@ public sealed record Commitment(
     /// <summary>Milestones whose attestation was withdrawn at least once; a repeated revocation is then a no-op.</summary>
     public ImmutableHashSet<string> RevokedMilestones { get; init; } = ImmutableHashSet<string>.Empty;
 
+    /// <summary>Consumption milestones whose deadline passed without the threshold being reached.</summary>
+    public ImmutableHashSet<string> MissedMilestones { get; init; } = ImmutableHashSet<string>.Empty;
+
     /// <summary>Achieved consumption milestones whose consumption has since fallen back under the threshold.</summary>
     public ImmutableHashSet<string> ThresholdReverted { get; init; } = ImmutableHashSet<string>.Empty;
 
@@ -38,6 +41,7 @@ public sealed record Commitment(
         },
         CommitmentDeclined => this with { Status = CommitmentStatus.Declined },
         MilestoneAchieved e => this with { AchievedMilestones = AchievedMilestones.SetItem(e.MilestoneId, e.AchievedOn) },
+        MilestoneMissed e => this with { MissedMilestones = MissedMilestones.Add(e.MilestoneId) },
         MilestoneThresholdReverted e => this with { ThresholdReverted = ThresholdReverted.Add(e.MilestoneId) },
         MilestoneRevoked e => this with { AchievedMilestones = AchievedMilestones.Remove(e.MilestoneId), RevokedMilestones = RevokedMilestones.Add(e.MilestoneId) },
         TrancheReleased e => this with { ReleasedTranches = ReleasedTranches.SetItem(e.TrancheId, e.ReleasedOn) },

@@ -30,3 +30,6 @@ public sealed record MilestoneRevoked(string CommitmentId, string MilestoneId, L
 /// The milestone stays achieved (what was paid on it stands); this records the dip so analysts see it.
 /// </summary>
 public sealed record MilestoneThresholdReverted(string CommitmentId, string MilestoneId, LocalDate AchievedOn, decimal Consumed, string CausedBy, Instant RecordedAt);
+
+/// <summary>A consumption milestone's deadline passed before cumulative consumption reached its threshold.</summary>
+public sealed record MilestoneMissed(string CommitmentId, string MilestoneId, LocalDate Deadline, decimal Consumed, Instant RecordedAt);

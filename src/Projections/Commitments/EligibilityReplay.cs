@@ -17,6 +17,7 @@ public static class EligibilityReplay
         MilestoneAchieved e => e.AchievedOn,
         TrancheReleased e => e.ReleasedOn,
         MilestoneRevoked e => e.AchievedOn,
+        MilestoneMissed e => e.Deadline,
         _ => null,
     };
 

@@ -15,6 +15,9 @@ public sealed record MilestoneProgress(string MilestoneId, string Description, s
 {
     public LocalDate? RevokedAchievement { get; init; }
 
+    /// <summary>The deadline a consumption milestone missed, if it did.</summary>
+    public LocalDate? MissedDeadline { get; init; }
+
     /// <summary>Achieved on consumption that voids or corrections have since taken back under the threshold.</summary>
     public bool ThresholdReverted { get; init; }
     public string? RevocationReason { get; init; }
@@ -65,6 +68,7 @@ public sealed record TrancheEligibility
         (_, CommitmentDeclined e) => current.Recompute(CommitmentStatus.Declined, current.SignedOn, e.RecordedAt),
         (_, MilestoneAchieved e) => current.WithMilestone(e.MilestoneId, m => m with { AchievedOn = e.AchievedOn, Evidence = e.Evidence })
             .Recompute(current.Status, current.SignedOn, e.RecordedAt),
+        (_, MilestoneMissed e) => current.WithMilestone(e.MilestoneId, m => m with { MissedDeadline = e.Deadline }),
         (_, MilestoneThresholdReverted e) => current.WithMilestone(e.MilestoneId, m => m with { ThresholdReverted = true }),
         (_, MilestoneRevoked e) => current.WithMilestone(e.MilestoneId, m => m with
             {

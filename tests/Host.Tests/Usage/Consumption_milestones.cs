@@ -111,4 +111,32 @@ public class Consumption_milestones(LedgerFixture fixture) : LedgerTest(fixture)
         t2["status"]!.GetValue<string>().ShouldBe("Eligible");
         t2["milestones"]![0]!["thresholdReverted"]!.GetValue<bool>().ShouldBeTrue();
     }
+
+    [Fact]
+    public async Task A_deadline_that_passes_without_a_crossing_records_a_missed_milestone_once()
+    {
+        await Post(At("x", 6m, "2025-07-10"));
+        var afterDeadline = NodaTime.Instant.FromUtc(2027, 1, 2, 0, 0);
+
+        await ComputeLedger.Host.Usage.Ingesting.MilestoneDeadlines.RunOnce(Fixture.Store, afterDeadline, TestContext.Current.CancellationToken);
+        await ComputeLedger.Host.Usage.Ingesting.MilestoneDeadlines.RunOnce(Fixture.Store, afterDeadline, TestContext.Current.CancellationToken);
+
+        (await CountEvents("milestone_missed")).ShouldBe(1);
+        var view = (await Analyst.GetJson("/api/commitments/amazon-anthropic/eligibility")).Json;
+        var milestone = view["tranches"]!.AsArray().Single(t => t!["trancheId"]!.GetValue<string>() == "t2")!["milestones"]![0]!;
+        milestone["missedDeadline"]!.GetValue<string>().ShouldBe("2026-12-31");
+        milestone["achievedOn"].ShouldBeNull();
+
+        // Once missed, later usage no longer achieves it.
+        await Post(At("y", 6m, "2025-07-11"));
+        (await CountEvents("milestone_achieved")).ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task A_milestone_whose_deadline_has_not_passed_is_left_alone()
+    {
+        await ComputeLedger.Host.Usage.Ingesting.MilestoneDeadlines.RunOnce(Fixture.Store, NodaTime.Instant.FromUtc(2026, 12, 31, 23, 0), TestContext.Current.CancellationToken);
+
+        (await CountEvents("milestone_missed")).ShouldBe(0);
+    }
 }

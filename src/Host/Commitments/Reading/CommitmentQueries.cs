@@ -55,7 +55,7 @@ public static class CommitmentQueries
     public static readonly Type[] CommitmentEvents =
     [
         typeof(CommitmentOffered), typeof(CommitmentSigned), typeof(CommitmentDeclined), typeof(MilestoneAchieved), typeof(TrancheReleased),
-        typeof(MilestoneRevoked), typeof(MilestoneThresholdReverted),
+        typeof(MilestoneRevoked), typeof(MilestoneThresholdReverted), typeof(MilestoneMissed),
     ];
 
     /// <summary>Every commitment's eligibility on the given axes: the read model for "now", else a replay.</summary>

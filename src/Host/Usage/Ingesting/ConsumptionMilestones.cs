@@ -31,7 +31,7 @@ public static class ConsumptionMilestones
             var events = new List<object>();
             foreach (var milestone in Pending(state))
             {
-                if (await Crossing(session, id, milestone, ct) is { } crossing)
+                if (await Crossing(session, id, milestone, ByDeadline(milestone), ct) is { } crossing)
                 {
                     var threshold = milestone.Threshold!.Spend?.ToString() ?? $"{milestone.Threshold.ChipHours} chip-hours";
                     events.Add(new MilestoneAchieved(id, milestone.MilestoneId, crossing.Start.InUtc().Date,
@@ -106,10 +106,51 @@ public static class ConsumptionMilestones
     }
 
     private static List<MilestoneDefinition> Pending(Commitment? state) => state is { Status: CommitmentStatus.Signed }
-        ? state.Terms.Milestones.Where(m => m.Kind == MilestoneKind.Consumption && m.Threshold is not null && !state.AchievedMilestones.ContainsKey(m.MilestoneId)).ToList()
+        ? state.Terms.Milestones.Where(m => m.Kind == MilestoneKind.Consumption && m.Threshold is not null
+                                            && !state.AchievedMilestones.ContainsKey(m.MilestoneId) && !state.MissedMilestones.Contains(m.MilestoneId)).ToList()
         : [];
 
-    private static async Task<(string UsageId, Instant Start)?> Crossing(IDocumentSession session, string commitmentId, MilestoneDefinition milestone, CancellationToken ct)
+    /// <summary>Only usage whose window starts by the end of the deadline day counts toward a milestone with a deadline.</summary>
+    private static Instant? ByDeadline(MilestoneDefinition milestone) =>
+        milestone.Deadline?.PlusDays(1).AtStartOfDayInZone(DateTimeZone.Utc).ToInstant();
+
+    /// <summary>
+    /// For every pending consumption milestone whose deadline day is over: achieve it if usage recorded since crossed the
+    /// threshold by the deadline, otherwise record it missed. Runs in the caller's transaction, under the commitment lock.
+    /// </summary>
+    public static async Task CheckDeadlines(IDocumentSession session, string commitmentId, Instant now, CancellationToken ct)
+    {
+        static List<MilestoneDefinition> Due(Commitment? state, Instant now) =>
+            Pending(state).Where(m => m.Deadline is { } d && d < now.InUtc().Date).ToList();
+
+        if (Due(Commitment.Fold((await session.Events.FetchStreamAsync(commitmentId, token: ct)).Select(e => e.Data)), now).Count == 0)
+        {
+            return;
+        }
+
+        await Lock(session, commitmentId, ct);
+        var stream = await session.Events.FetchStreamAsync(commitmentId, token: ct);
+        var state = Commitment.Fold(stream.Select(e => e.Data))!;
+        var events = new List<object>();
+        foreach (var milestone in Due(state, now))
+        {
+            if (await Crossing(session, commitmentId, milestone, ByDeadline(milestone), ct) is { } crossing)
+            {
+                events.Add(new MilestoneAchieved(commitmentId, milestone.MilestoneId, crossing.Start.InUtc().Date,
+                    $"cumulative consumption reached its threshold by the deadline with usage '{crossing.UsageId}'", now, Detector));
+            }
+            else
+            {
+                events.Add(new MilestoneMissed(commitmentId, milestone.MilestoneId, milestone.Deadline!.Value,
+                    await Consumed(session, commitmentId, milestone, ct), now));
+            }
+        }
+
+        session.Events.Append(commitmentId, stream[^1].Version + events.Count, [.. events]);
+    }
+
+    private static async Task<(string UsageId, Instant Start)?> Crossing(IDocumentSession session, string commitmentId, MilestoneDefinition milestone,
+        Instant? startsBefore, CancellationToken ct)
     {
         var byHours = milestone.Threshold!.ChipHours is not null;
         await using var command = ((NpgsqlConnection)session.Connection!).CreateCommand();
@@ -117,7 +158,7 @@ public static class ConsumptionMilestones
             select usage_id, start from (
                 select usage_id, start, sum({(byHours ? "chip_hours" : "amount")}) over (order by start, usage_id) as reached
                 from {session.DocumentStore.Options.DatabaseSchemaName}.{Configuration.ClaimsTable}
-                where commitment_id = @commitment and not voided and start is not null
+                where commitment_id = @commitment and not voided and start is not null and start < @before
                   and (@all or lower(chip) = any(@chips))
             ) cumulative
             where reached >= @threshold
@@ -128,6 +169,7 @@ public static class ConsumptionMilestones
         command.Parameters.Add(new NpgsqlParameter("all", milestone.Chips is null));
         command.Parameters.Add(new NpgsqlParameter("chips", (milestone.Chips ?? []).Select(c => c.ToLowerInvariant()).ToArray()));
         command.Parameters.Add(new NpgsqlParameter("threshold", milestone.Threshold.ChipHours ?? milestone.Threshold.Spend!.Value.Amount));
+        command.Parameters.Add(new NpgsqlParameter("before", (startsBefore ?? Instant.MaxValue).ToDateTimeOffset()));
         await using var reader = await command.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct)
             ? (reader.GetString(0), Instant.FromDateTimeOffset(reader.GetFieldValue<DateTimeOffset>(1)))
