@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using Microsoft.AspNetCore.Mvc;
 
 namespace ComputeLedger.Host.Infrastructure;
 
@@ -93,13 +92,4 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, IConfiguration config
                           && request.Path.Equals("/api/usage", StringComparison.OrdinalIgnoreCase),
         _ => false,
     };
-}
-
-public static class ProblemDetailsExtensions
-{
-    public static ProblemDetails WithField(this ProblemDetails problem, string field)
-    {
-        problem.Extensions["field"] = field;
-        return problem;
-    }
 }

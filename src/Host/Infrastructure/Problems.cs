@@ -26,21 +26,6 @@ public static class Problems
 
     public static ValidationProblem Invalid(string field, string message) => Invalid([(field, message)]);
 
-    public static ProblemDetails? ForValidation(IReadOnlyList<(string Field, string Message)> errors)
-    {
-        if (errors.Count == 0)
-        {
-            return null;
-        }
-
-        return new HttpValidationProblemDetails(errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray()))
-        {
-            Status = StatusCodes.Status400BadRequest,
-            Title = "The request is invalid",
-            Detail = string.Join(" ", errors.Select(e => $"{e.Field}: {e.Message}")),
-        };
-    }
-
     public static IResult From(RuleViolation violation) => violation.Kind switch
     {
         ViolationKind.NotFound => NotFound(violation.Message),

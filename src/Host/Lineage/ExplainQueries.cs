@@ -59,18 +59,18 @@ public static class ExplainQueries
     [Tags("Lineage")]
     public static Task<IResult> Spend(string provider, string chip, string month, string? asOf, string? knownAt, IQuerySession session, CancellationToken ct) =>
         Usage(session, asOf, knownAt, month, ct, $"spend of {chip} at {provider} in {month}",
-            (e, m) => UsageKey(e) is var (p, c) && p == provider && c == chip && m,
+            d => d.Provider == provider && d.Chip == chip,
             views => views.Spend.GetValueOrDefault(ChipSpendKey(provider, chip, month))?.Spend);
 
     [WolverineGet("/api/explain/revenue/{provider}/{month}", OperationId = "ExplainProviderRevenue")]
     [Tags("Lineage")]
     public static Task<IResult> Revenue(string provider, string month, string? asOf, string? knownAt, IQuerySession session, CancellationToken ct) =>
         Usage(session, asOf, knownAt, month, ct, $"revenue of {provider} in {month}",
-            (e, m) => UsageKey(e) is var (p, _) && p == provider && m,
+            d => d.Provider == provider,
             views => views.Revenue.GetValueOrDefault($"{provider}|{month}")?.Revenue);
 
     private static async Task<IResult> Usage(IQuerySession session, string? asOf, string? knownAt, string month, CancellationToken ct, string figure,
-        Func<object, bool, bool> concerns, Func<UsageViews, Money?> value)
+        Func<UsageBucket.Delta, bool> concerns, Func<UsageViews, Money?> value)
     {
         var (axes, problem) = TimeAxes.Parse(asOf, knownAt);
         if (problem is not null)
@@ -86,29 +86,13 @@ public static class ExplainQueries
         var events = await Known(session, axes!, ct, RecordedEvents.Usage, q => q);
         var kept = events
             .Where(e => axes!.ValidBefore is not { } before || UsageReplay.ValidTime(e.Data) < before)
-            .Where(e => concerns(e.Data, Starts(e.Data).Any(s => Months.Of(s) == month)))
+            .Where(e => UsageBucket.Deltas(e.Data, Instant.FromDateTimeOffset(e.Timestamp)).Any(d => concerns(d) && Months.Of(d.CountedAt) == month))
             .ToList();
         var views = UsageReplay.Fold(kept.Select(e => e.Data), null);
         return TypedResults.Ok(new Explanation(figure, value(views), kept.Select(e => Describe(e, UsageReplay.ValidTime(e.Data))).ToList()));
     }
 
     private static string ChipSpendKey(string provider, string chip, string month) => $"{provider}|{chip}|{month}";
-
-    private static (string Provider, string Chip)? UsageKey(object e) => e switch
-    {
-        ChipHoursConsumed c => (c.Provider, c.Chip),
-        UsageVoided v => (v.Provider, v.Chip),
-        UsageCorrected c => (c.Provider, c.Chip),
-        _ => null,
-    };
-
-    private static IEnumerable<Instant> Starts(object e) => e switch
-    {
-        ChipHoursConsumed c => [c.Start],
-        UsageVoided v => [v.Voided.Start],
-        UsageCorrected c => [c.Before.Start, c.After.Start],
-        _ => [],
-    };
 
     private static async Task<IReadOnlyList<IEvent>> Known(IQuerySession session, TimeAxes axes, CancellationToken ct, Type[] types,
         Func<IQueryable<IEvent>, IQueryable<IEvent>> filter)

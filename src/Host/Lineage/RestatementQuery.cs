@@ -101,16 +101,8 @@ public static class RestatementQuery
         return oldAmount.Amount != newAmount.Amount;
     }
 
-    private sealed record Touch(string Provider, string Chip, string CommitmentId, IReadOnlyList<Instant> Starts);
-
-    private static IReadOnlyList<Guid> Causes(IEnumerable<IEvent> between, Func<Touch, bool> concerns, string month) =>
-        between.Where(e => Of(e.Data) is { } t && concerns(t) && t.Starts.Any(s => Months.Of(s) == month)).Select(e => e.Id).ToList();
-
-    private static Touch? Of(object e) => e switch
-    {
-        ChipHoursConsumed c => new Touch(c.Provider, c.Chip, c.CommitmentId, [c.Start]),
-        UsageVoided v => new Touch(v.Provider, v.Chip, v.CommitmentId, [v.Voided.Start]),
-        UsageCorrected c => new Touch(c.Provider, c.Chip, c.CommitmentId, [c.Before.Start, c.After.Start]),
-        _ => null,
-    };
+    /// <summary>The events recorded in between that moved this figure's month: the same deltas the buckets are made of.</summary>
+    private static IReadOnlyList<Guid> Causes(IEnumerable<IEvent> between, Func<UsageBucket.Delta, bool> concerns, string month) =>
+        between.Where(e => UsageBucket.Deltas(e.Data, Instant.FromDateTimeOffset(e.Timestamp)).Any(d => concerns(d) && Months.Of(d.CountedAt) == month))
+            .Select(e => e.Id).ToList();
 }
