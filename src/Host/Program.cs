@@ -1,6 +1,8 @@
 using ComputeLedger.Host.Cli;
 using ComputeLedger.Host.Commitments;
 using ComputeLedger.Host.Infrastructure;
+using ComputeLedger.Host.Integration;
+using ComputeLedger.Host.Webhooks;
 using ComputeLedger.Host.Seed;
 using ComputeLedger.Host.Usage;
 using JasperFx;
@@ -34,6 +36,7 @@ builder.Services.AddMarten(services =>
         options.Events.TimeProvider = services.GetRequiredService<TimeProvider>();
         options.AddCommitments();
         options.AddUsage();
+        options.AddWebhookDocuments();
         return options;
     })
     .UseLightweightSessions()
@@ -41,12 +44,16 @@ builder.Services.AddMarten(services =>
     // Ledger:ProjectionDaemon=false makes a node that only ingests and serves; another node must then run the daemon.
     .AddAsyncDaemon(builder.Configuration.GetValue("Ledger:ProjectionDaemon", true) ? DaemonMode.Solo : DaemonMode.Disabled)
     .InitializeWith<ChipCatalogSeed>()
-    .IntegrateWithWolverine();
+    // The outbox lives with the ledger (schema "ledger"); the PostgreSQL queues in "wolverine_queues", where consumers look.
+    .IntegrateWithWolverine(w => w.MessageStorageSchemaName = "ledger");
 
 builder.Host.UseWolverine(options =>
 {
     options.ApplicationAssembly = typeof(Program).Assembly;
-    options.Durability.Mode = DurabilityMode.Solo;
+    // Solo for one node (./run.sh); Ledger:Durability=Balanced when several ledger nodes share the database.
+    options.Durability.Mode = builder.Configuration.GetValue("Ledger:Durability", DurabilityMode.Solo);
+    options.AddIntegration(builder.Configuration);
+    options.AddWebhooks();
 });
 
 builder.Services.AddWolverineHttp();
@@ -55,8 +62,9 @@ builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = 
 builder.Services.AddExceptionHandler<ClientErrorExceptionHandler>();
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("postgres");
 builder.Services.AddOpenApi();
+builder.Services.AddWebhookDelivery(builder.Configuration, builder.Environment.IsDevelopment());
 builder.Services.AddHostedService<DemoDataSeeder>();
-builder.Services.AddHostedService<ComputeLedger.Host.Usage.Ingesting.MilestoneDeadlines>();
+builder.Services.AddHostedService<ComputeLedger.Host.Usage.Ingesting.CommitmentWatch>();
 builder.Services.AddSingleton(AnalystCli.Handles(args) ? new ConsoleReplayProgress() : new ReplayProgress());
 
 var app = builder.Build();

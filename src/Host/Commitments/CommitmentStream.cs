@@ -1,7 +1,9 @@
 using ComputeLedger.Host.Infrastructure;
 using ComputeLedger.Ledger.Commitments;
 using ComputeLedger.Projections.Commitments;
+using ComputeLedger.Host.Integration;
 using Marten;
+using Wolverine;
 
 namespace ComputeLedger.Host.Commitments;
 
@@ -14,6 +16,7 @@ public static class CommitmentStream
 {
     public static async Task<IResult> Decide(
         IDocumentSession session,
+        IMessageBus bus,
         string commitmentId,
         long? expectedVersion,
         Func<Commitment, IReadOnlyList<object>> decide,
@@ -45,7 +48,7 @@ public static class CommitmentStream
 
         if (events.Count > 0)
         {
-            session.Events.Append(commitmentId, version + events.Count, [.. events]);
+            await LedgerOutbox.Append(session, bus, commitmentId, state, version, events);
             await session.SaveChangesAsync(ct);
         }
 

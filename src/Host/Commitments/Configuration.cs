@@ -18,6 +18,7 @@ public static class Configuration
         options.Events.MapEventType<MilestoneRevoked>("milestone_revoked");
         options.Events.MapEventType<MilestoneThresholdReverted>("milestone_threshold_reverted");
         options.Events.MapEventType<MilestoneMissed>("milestone_missed");
+        options.Events.MapEventType<DrawdownThresholdCrossed>("drawdown_threshold_crossed");
 
         // Inline: one small document per deal, and every write answers with the state it produced.
         options.Projections.Add<TrancheEligibilityProjection>(ProjectionLifecycle.Inline);

@@ -9,6 +9,8 @@ using ComputeLedger.Host.Infrastructure;
 using ComputeLedger.Host.Usage.Ingesting;
 using ComputeLedger.Projections.Catalog;
 using Marten;
+using Wolverine;
+using Wolverine.Marten.Publishing;
 
 namespace ComputeLedger.Host.Seed;
 
@@ -32,7 +34,7 @@ public sealed record DemoRates(List<ProviderRates> Providers, List<CommitmentRat
 /// When Ledger:SeedDemoData is on, loads the demo deals, illustrative rate cards and a year of usage, through the very endpoint methods the API serves (never
 /// by writing read models). What exists is skipped and usage is deduplicated, so a second start adds nothing.
 /// </summary>
-public sealed class DemoDataSeeder(IDocumentStore store, IConfiguration configuration, IClock clock, ILogger<DemoDataSeeder> logger) : IHostedService
+public sealed class DemoDataSeeder(IDocumentStore store, IServiceProvider services, IConfiguration configuration, IClock clock, ILogger<DemoDataSeeder> logger) : IHostedService
 {
     private static readonly Caller Seeder = new("demo-seed", ApiRole.Admin, null);
 
@@ -85,8 +87,10 @@ public sealed class DemoDataSeeder(IDocumentStore store, IConfiguration configur
         int accepted = 0, duplicates = 0;
         foreach (var batch in DemoUsage.Year2025().Chunk(1000))
         {
-            await using var session = store.LightweightSession();
-            var result = await IngestUsageEndpoint.Ingest(session, batch, clock.GetCurrentInstant(), cancellationToken);
+            await using var scope = services.CreateAsyncScope();
+            var bus = scope.ServiceProvider.GetRequiredService<IMessageBus>();
+            await using var session = scope.ServiceProvider.GetRequiredService<OutboxedSessionFactory>().OpenSession(bus);
+            var result = await IngestUsageEndpoint.Ingest(session, bus, batch, clock.GetCurrentInstant(), cancellationToken);
             if (result.Rejected.Count > 0)
             {
                 throw new InvalidOperationException($"Demo usage was rejected: {string.Join("; ", result.Rejected[0].Errors)}");
@@ -107,7 +111,9 @@ public sealed class DemoDataSeeder(IDocumentStore store, IConfiguration configur
         foreach (var deal in data.Commitments)
         {
             var id = deal.Create.CommitmentId!;
-            await using var session = store.LightweightSession();
+            await using var scope = services.CreateAsyncScope();
+            var bus = scope.ServiceProvider.GetRequiredService<IMessageBus>();
+            await using var session = scope.ServiceProvider.GetRequiredService<OutboxedSessionFactory>().OpenSession(bus);
             if (await session.Events.FetchStreamStateAsync(id, cancellationToken) is not null)
             {
                 continue;
@@ -115,17 +121,17 @@ public sealed class DemoDataSeeder(IDocumentStore store, IConfiguration configur
 
             var user = Seeder.ToPrincipal();
             var request = new DefaultHttpContext().Request;
-            Ensure(id, "create", await RecordCommitmentEndpoint.Post(deal.Create, session, clock, user, cancellationToken));
+            Ensure(id, "create", await RecordCommitmentEndpoint.Post(deal.Create, session, bus, clock, user, cancellationToken));
             foreach (var step in deal.Then ?? [])
             {
                 var result = step switch
                 {
-                    { Sign: { } s } => await SignCommitmentEndpoint.Post(id, s, session, clock, user, request, cancellationToken),
-                    { Decline: { } d } => await DeclineCommitmentEndpoint.Post(id, d, session, clock, user, request, cancellationToken),
+                    { Sign: { } s } => await SignCommitmentEndpoint.Post(id, s, session, bus, clock, user, request, cancellationToken),
+                    { Decline: { } d } => await DeclineCommitmentEndpoint.Post(id, d, session, bus, clock, user, request, cancellationToken),
                     { Achieve: { } a } => await AchieveMilestoneEndpoint.Post(id, a.MilestoneId, new AchieveMilestoneRequest(a.AchievedOn, a.Evidence, null),
-                        session, clock, user, request, cancellationToken),
+                        session, bus, clock, user, request, cancellationToken),
                     { Release: { } r } => await ReleaseTrancheEndpoint.Post(id, r.TrancheId, new ReleaseTrancheRequest(r.ReleasedOn, null),
-                        session, clock, user, request, cancellationToken),
+                        session, bus, clock, user, request, cancellationToken),
                     _ => throw new InvalidOperationException($"Demo step for '{id}' names no action."),
                 };
                 Ensure(id, "step", result);

@@ -22,6 +22,12 @@ public sealed record Commitment(
     /// <summary>Achieved consumption milestones whose consumption has since fallen back under the threshold.</summary>
     public ImmutableHashSet<string> ThresholdReverted { get; init; } = ImmutableHashSet<string>.Empty;
 
+    /// <summary>Drawdown marks (percent of committed compute) already recorded as crossed.</summary>
+    public ImmutableHashSet<int> DrawdownThresholdsCrossed { get; init; } = ImmutableHashSet<int>.Empty;
+
+    /// <summary>The drawdown marks the ledger records, in percent of the committed compute.</summary>
+    public static readonly IReadOnlyList<int> DrawdownMarks = [50, 75, 90, 100];
+
     public string Id => Terms.CommitmentId;
 
     public static Commitment Create(CommitmentOffered offered) => new(
@@ -45,6 +51,7 @@ public sealed record Commitment(
         MilestoneThresholdReverted e => this with { ThresholdReverted = ThresholdReverted.Add(e.MilestoneId) },
         MilestoneRevoked e => this with { AchievedMilestones = AchievedMilestones.Remove(e.MilestoneId), RevokedMilestones = RevokedMilestones.Add(e.MilestoneId) },
         TrancheReleased e => this with { ReleasedTranches = ReleasedTranches.SetItem(e.TrancheId, e.ReleasedOn) },
+        DrawdownThresholdCrossed e => this with { DrawdownThresholdsCrossed = DrawdownThresholdsCrossed.Add(e.Percent) },
         _ => this,
     };
 

@@ -33,3 +33,10 @@ public sealed record MilestoneThresholdReverted(string CommitmentId, string Mile
 
 /// <summary>A consumption milestone's deadline passed before cumulative consumption reached its threshold.</summary>
 public sealed record MilestoneMissed(string CommitmentId, string MilestoneId, LocalDate Deadline, decimal Consumed, Instant RecordedAt);
+
+/// <summary>
+/// Cumulative consumption reached <see cref="Percent"/> of the committed compute. Recorded once per mark (50, 75, 90, 100);
+/// a later void that takes consumption back under it does not un-record it. <see cref="CrossedOn"/> is the window start
+/// of the usage record <see cref="CrossedBy"/> that reached the mark.
+/// </summary>
+public sealed record DrawdownThresholdCrossed(string CommitmentId, int Percent, Money Committed, Money Consumed, LocalDate CrossedOn, string CrossedBy, Instant RecordedAt);

@@ -44,20 +44,13 @@ public sealed class LedgerFixture : IAsyncLifetime
     {
         _serverConnection = Environment.GetEnvironmentVariable("LEDGER_TEST_POSTGRES") ?? await StartContainer();
 
-        var database = $"ledger_test_{Guid.NewGuid():N}";
-        await using (var admin = new NpgsqlConnection(_serverConnection))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"create database {database}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        ConnectionString = new NpgsqlConnectionStringBuilder(_serverConnection) { Database = database }.ConnectionString;
+        ConnectionString = await NewDatabase();
         Host = await StartHost(ConnectionString, time: Time);
     }
 
     /// <summary>A host on the given database, configured as ./run.sh would be but without the demo data.</summary>
-    public static Task<IAlbaHost> StartHost(string connectionString, bool seedDemoData = false, TimeProvider? time = null) =>
+    public static Task<IAlbaHost> StartHost(string connectionString, bool seedDemoData = false, TimeProvider? time = null,
+        IReadOnlyDictionary<string, string?>? settings = null) =>
         AlbaHost.For<Program>(builder =>
         {
             if (time is not null)
@@ -70,8 +63,24 @@ public sealed class LedgerFixture : IAsyncLifetime
             {
                 ["LEDGER_POSTGRES"] = connectionString,
                 ["Ledger:SeedDemoData"] = seedDemoData ? "true" : "false",
-            }));
+                // Webhook retries in tests wait fractions of a second, not minutes.
+                ["Ledger:Webhooks:BackoffSeconds"] = "0.2,0.2,0.2,0.2,0.2",
+            }.Concat(settings ?? new Dictionary<string, string?>())));
         });
+
+    /// <summary>A fresh, empty database on the test server, for tests that run several hosts of their own.</summary>
+    public async Task<string> NewDatabase()
+    {
+        var database = $"ledger_test_{Guid.NewGuid():N}";
+        await using (var admin = new NpgsqlConnection(_serverConnection))
+        {
+            await admin.OpenAsync();
+            await using var create = new NpgsqlCommand($"create database {database}", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        return new NpgsqlConnectionStringBuilder(_serverConnection) { Database = database }.ConnectionString;
+    }
 
     private async Task<string> StartContainer()
     {

@@ -21,6 +21,15 @@ public abstract class LedgerTest(LedgerFixture fixture) : IAsyncLifetime
         Fixture.Time.Pinned = null;
         await Fixture.Host.ResetAllMartenDataAsync();
         await Sql("truncate ledger.usage_claims");
+        // Messages an earlier test published, and what a consumer recorded of them, must not reach this test's consumer.
+        await Sql("""
+            do $$ declare t record; begin
+              for t in select schemaname, tablename from pg_tables where schemaname = 'wolverine_queues'
+                        or (schemaname = 'treasury' and tablename = 'received') loop
+                execute format('truncate %I.%I', t.schemaname, t.tablename);
+              end loop;
+            end $$
+            """);
     }
 
     /// <summary>Raw SQL against the test database, for arranging faults and for reading what was really stored.</summary>

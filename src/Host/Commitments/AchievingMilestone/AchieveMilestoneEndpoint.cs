@@ -2,6 +2,7 @@ using System.Security.Claims;
 using ComputeLedger.Host.Infrastructure;
 using ComputeLedger.Ledger.Commitments.AchievingMilestone;
 using Marten;
+using Wolverine;
 using Wolverine.Http;
 
 namespace ComputeLedger.Host.Commitments.AchievingMilestone;
@@ -12,7 +13,7 @@ public static class AchieveMilestoneEndpoint
 {
     [WolverinePost("/api/commitments/{id}/milestones/{milestoneId}/achieve", OperationId = "AchieveMilestone")]
     [Tags("Commitments")]
-    public static Task<IResult> Post(string id, string milestoneId, AchieveMilestoneRequest? request, IDocumentSession session, IClock clock,
+    public static Task<IResult> Post(string id, string milestoneId, AchieveMilestoneRequest? request, IDocumentSession session, IMessageBus bus, IClock clock,
         ClaimsPrincipal user, HttpRequest http, CancellationToken ct)
     {
         var errors = new List<(string, string)>();
@@ -32,7 +33,7 @@ public static class AchieveMilestoneEndpoint
         }
 
         var command = new AchieveMilestone(id, milestoneId, request!.AchievedOn!.Value, request.Evidence!.Trim(), Caller.From(user).Name);
-        return CommitmentStream.Decide(session, id, CommitmentStream.ExpectedVersion(request.ExpectedVersion, http),
+        return CommitmentStream.Decide(session, bus, id, CommitmentStream.ExpectedVersion(request.ExpectedVersion, http),
             state => AchieveMilestoneDecider.Decide(command, state, clock.GetCurrentInstant()), ct);
     }
 }

@@ -3,7 +3,9 @@ using System.Text.RegularExpressions;
 using ComputeLedger.Host.Infrastructure;
 using ComputeLedger.Ledger.Commitments;
 using ComputeLedger.Ledger.Commitments.Recording;
+using ComputeLedger.Host.Integration;
 using Marten;
+using Wolverine;
 using Wolverine.Http;
 
 namespace ComputeLedger.Host.Commitments.Recording;
@@ -38,7 +40,7 @@ public static partial class RecordCommitmentEndpoint
 {
     [WolverinePost("/api/commitments", OperationId = "RecordCommitment")]
     [Tags("Commitments")]
-    public static async Task<IResult> Post(RecordCommitmentRequest request, IDocumentSession session, IClock clock, ClaimsPrincipal user, CancellationToken ct)
+    public static async Task<IResult> Post(RecordCommitmentRequest request, IDocumentSession session, IMessageBus bus, IClock clock, ClaimsPrincipal user, CancellationToken ct)
     {
         var (command, errors) = ToCommand(request, Caller.From(user));
         if (command is null)
@@ -57,7 +59,7 @@ public static partial class RecordCommitmentEndpoint
             return Problems.From(violation);
         }
 
-        session.Events.StartStream<Commitment>(command.Terms.CommitmentId, [.. events]);
+        await LedgerOutbox.Append(session, bus, command.Terms.CommitmentId, null, 0, events);
         await session.SaveChangesAsync(ct);
 
         var view = await session.LoadAsync<Projections.Commitments.TrancheEligibility>(command.Terms.CommitmentId, ct);

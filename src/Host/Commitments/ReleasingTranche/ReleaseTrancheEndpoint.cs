@@ -2,6 +2,7 @@ using System.Security.Claims;
 using ComputeLedger.Host.Infrastructure;
 using ComputeLedger.Ledger.Commitments.ReleasingTranche;
 using Marten;
+using Wolverine;
 using Wolverine.Http;
 
 namespace ComputeLedger.Host.Commitments.ReleasingTranche;
@@ -12,7 +13,7 @@ public static class ReleaseTrancheEndpoint
 {
     [WolverinePost("/api/commitments/{id}/tranches/{trancheId}/release", OperationId = "ReleaseTranche")]
     [Tags("Commitments")]
-    public static Task<IResult> Post(string id, string trancheId, ReleaseTrancheRequest? request, IDocumentSession session, IClock clock,
+    public static Task<IResult> Post(string id, string trancheId, ReleaseTrancheRequest? request, IDocumentSession session, IMessageBus bus, IClock clock,
         ClaimsPrincipal user, HttpRequest http, CancellationToken ct)
     {
         if (request?.ReleasedOn is not { } releasedOn)
@@ -21,7 +22,7 @@ public static class ReleaseTrancheEndpoint
         }
 
         var command = new ReleaseTranche(id, trancheId, releasedOn, Caller.From(user).Name);
-        return CommitmentStream.Decide(session, id, CommitmentStream.ExpectedVersion(request.ExpectedVersion, http),
+        return CommitmentStream.Decide(session, bus, id, CommitmentStream.ExpectedVersion(request.ExpectedVersion, http),
             state => ReleaseTrancheDecider.Decide(command, state, clock.GetCurrentInstant()), ct);
     }
 }

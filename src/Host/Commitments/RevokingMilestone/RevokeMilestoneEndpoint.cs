@@ -2,6 +2,7 @@ using System.Security.Claims;
 using ComputeLedger.Host.Infrastructure;
 using ComputeLedger.Ledger.Commitments.RevokingMilestone;
 using Marten;
+using Wolverine;
 using Wolverine.Http;
 
 namespace ComputeLedger.Host.Commitments.RevokingMilestone;
@@ -12,7 +13,7 @@ public static class RevokeMilestoneEndpoint
 {
     [WolverinePost("/api/commitments/{id}/milestones/{milestoneId}/revoke", OperationId = "RevokeMilestone")]
     [Tags("Commitments")]
-    public static Task<IResult> Post(string id, string milestoneId, RevokeMilestoneRequest? request, IDocumentSession session, IClock clock,
+    public static Task<IResult> Post(string id, string milestoneId, RevokeMilestoneRequest? request, IDocumentSession session, IMessageBus bus, IClock clock,
         ClaimsPrincipal user, HttpRequest http, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(request?.Reason))
@@ -21,7 +22,7 @@ public static class RevokeMilestoneEndpoint
         }
 
         var command = new RevokeMilestone(id, milestoneId, request.Reason.Trim(), Caller.From(user).Name);
-        return CommitmentStream.Decide(session, id, CommitmentStream.ExpectedVersion(request.ExpectedVersion, http),
+        return CommitmentStream.Decide(session, bus, id, CommitmentStream.ExpectedVersion(request.ExpectedVersion, http),
             state => RevokeMilestoneDecider.Decide(command, state, clock.GetCurrentInstant()), ct);
     }
 }

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using ComputeLedger.Host.Infrastructure;
 using ComputeLedger.Ledger.Commitments.Signing;
 using Marten;
+using Wolverine;
 using Wolverine.Http;
 
 namespace ComputeLedger.Host.Commitments.Signing;
@@ -12,7 +13,7 @@ public static class SignCommitmentEndpoint
 {
     [WolverinePost("/api/commitments/{id}/sign", OperationId = "SignCommitment")]
     [Tags("Commitments")]
-    public static Task<IResult> Post(string id, SignRequest? request, IDocumentSession session, IClock clock, ClaimsPrincipal user, HttpRequest http, CancellationToken ct)
+    public static Task<IResult> Post(string id, SignRequest? request, IDocumentSession session, IMessageBus bus, IClock clock, ClaimsPrincipal user, HttpRequest http, CancellationToken ct)
     {
         if (request?.SignedOn is not { } signedOn)
         {
@@ -20,7 +21,7 @@ public static class SignCommitmentEndpoint
         }
 
         var command = new SignCommitment(id, signedOn, Caller.From(user).Name);
-        return CommitmentStream.Decide(session, id, CommitmentStream.ExpectedVersion(request.ExpectedVersion, http),
+        return CommitmentStream.Decide(session, bus, id, CommitmentStream.ExpectedVersion(request.ExpectedVersion, http),
             state => SignCommitmentDecider.Decide(command, state, clock.GetCurrentInstant()), ct);
     }
 }

@@ -7,6 +7,7 @@ using ComputeLedger.Host.Usage.Ingesting;
 using ComputeLedger.Projections.Catalog;
 using Marten;
 using Npgsql;
+using Wolverine;
 using Wolverine.Http;
 
 namespace ComputeLedger.Host.Usage.Correcting;
@@ -23,7 +24,7 @@ public static class CorrectionEndpoints
 {
     [WolverinePost("/api/usage/{usageId}/void", OperationId = "VoidUsage")]
     [Tags("Usage")]
-    public static async Task<IResult> Void(string usageId, VoidUsageRequest? request, IDocumentSession session, IClock clock,
+    public static async Task<IResult> Void(string usageId, VoidUsageRequest? request, IDocumentSession session, IMessageBus bus, IClock clock,
         ClaimsPrincipal user, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(request?.Reason))
@@ -33,12 +34,12 @@ public static class CorrectionEndpoints
 
         var command = new VoidUsage(usageId, request.Reason.Trim(), Caller.From(user).Name);
         var now = clock.GetCurrentInstant();
-        return await Decide(session, usageId, now, (record, _) => UsageCorrectionDecider.Decide(command, record, now), ct);
+        return await Decide(session, bus, usageId, now, (record, _) => UsageCorrectionDecider.Decide(command, record, now), ct);
     }
 
     [WolverinePost("/api/usage/{usageId}/correct", OperationId = "CorrectUsage")]
     [Tags("Usage")]
-    public static async Task<IResult> Correct(string usageId, CorrectUsageRequest? request, IDocumentSession session, IClock clock,
+    public static async Task<IResult> Correct(string usageId, CorrectUsageRequest? request, IDocumentSession session, IMessageBus bus, IClock clock,
         ClaimsPrincipal user, CancellationToken ct)
     {
         if (request is null || (request.ChipHours is null && request.Start is null && request.End is null && request.Tokens is null))
@@ -48,11 +49,11 @@ public static class CorrectionEndpoints
 
         var command = new CorrectUsage(usageId, request.ChipHours, request.Start, request.End, request.Tokens, request.Reason, Caller.From(user).Name);
         var now = clock.GetCurrentInstant();
-        return await Decide(session, usageId, now, (record, books) =>
+        return await Decide(session, bus, usageId, now, (record, books) =>
             UsageCorrectionDecider.Decide(command, record, at => RateBook.Price(books.Provider, books.Overrides, record.Chip, record.Region, at), now), ct);
     }
 
-    private static async Task<IResult> Decide(IDocumentSession session, string usageId, Instant now,
+    private static async Task<IResult> Decide(IDocumentSession session, IMessageBus bus, string usageId, Instant now,
         Func<UsageRecord, (RateBook Provider, RateBook Overrides), IReadOnlyList<object>> decide, CancellationToken ct)
     {
         var schema = session.DocumentStore.Options.DatabaseSchemaName;
@@ -101,7 +102,7 @@ public static class CorrectionEndpoints
             update.Parameters.Add(new NpgsqlParameter("id", usageId));
             await update.ExecuteNonQueryAsync(ct);
             session.Events.Append(streamId, stream[^1].Version + events.Count, [.. events]);
-            await ConsumptionMilestones.CheckReverted(session, record.CommitmentId, usageId, now, ct);
+            await ConsumptionMilestones.CheckReverted(session, bus, record.CommitmentId, usageId, now, ct);
             await session.SaveChangesAsync(ct);
             record = after;
         }

@@ -1,5 +1,7 @@
 using ComputeLedger.Ledger.Commitments;
+using ComputeLedger.Host.Integration;
 using Marten;
+using Wolverine;
 using Npgsql;
 
 namespace ComputeLedger.Host.Usage.Ingesting;
@@ -14,7 +16,7 @@ public static class ConsumptionMilestones
 {
     public const string Detector = "ledger";
 
-    public static async Task Detect(IDocumentSession session, IEnumerable<string> commitmentIds, Instant now, CancellationToken ct)
+    public static async Task Detect(IDocumentSession session, IMessageBus bus, IEnumerable<string> commitmentIds, Instant now, CancellationToken ct)
     {
         foreach (var id in commitmentIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
@@ -39,10 +41,7 @@ public static class ConsumptionMilestones
                 }
             }
 
-            if (events.Count > 0)
-            {
-                session.Events.Append(id, stream[^1].Version + events.Count, [.. events]);
-            }
+            await LedgerOutbox.Append(session, bus, id, state, stream[^1].Version, events);
         }
     }
 
@@ -50,7 +49,7 @@ public static class ConsumptionMilestones
     /// After a void or correction: an achieved consumption milestone whose consumption is now under its threshold gets
     /// one MilestoneThresholdReverted. It stays achieved; a dip is recorded once.
     /// </summary>
-    public static async Task CheckReverted(IDocumentSession session, string commitmentId, string usageId, Instant now, CancellationToken ct)
+    public static async Task CheckReverted(IDocumentSession session, IMessageBus bus, string commitmentId, string usageId, Instant now, CancellationToken ct)
     {
         var before = Commitment.Fold((await session.Events.FetchStreamAsync(commitmentId, token: ct)).Select(e => e.Data));
         if (Achieved(before).Count == 0)
@@ -71,10 +70,7 @@ public static class ConsumptionMilestones
             }
         }
 
-        if (events.Count > 0)
-        {
-            session.Events.Append(commitmentId, stream[^1].Version + events.Count, [.. events]);
-        }
+        await LedgerOutbox.Append(session, bus, commitmentId, state, stream[^1].Version, events);
     }
 
     private static List<MilestoneDefinition> Achieved(Commitment? state) => state is null
@@ -83,7 +79,7 @@ public static class ConsumptionMilestones
                                             && state.AchievedMilestones.ContainsKey(m.MilestoneId) && !state.ThresholdReverted.Contains(m.MilestoneId)).ToList();
 
     /// <summary>Serializes the detectors of one commitment: its stream row, locked until the transaction ends.</summary>
-    private static async Task Lock(IDocumentSession session, string commitmentId, CancellationToken ct)
+    internal static async Task Lock(IDocumentSession session, string commitmentId, CancellationToken ct)
     {
         await using var command = ((NpgsqlConnection)session.Connection!).CreateCommand();
         command.CommandText = $"select 1 from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_streams where id = @id for update";
@@ -118,7 +114,7 @@ public static class ConsumptionMilestones
     /// For every pending consumption milestone whose deadline day is over: achieve it if usage recorded since crossed the
     /// threshold by the deadline, otherwise record it missed. Runs in the caller's transaction, under the commitment lock.
     /// </summary>
-    public static async Task CheckDeadlines(IDocumentSession session, string commitmentId, Instant now, CancellationToken ct)
+    public static async Task CheckDeadlines(IDocumentSession session, IMessageBus bus, string commitmentId, Instant now, CancellationToken ct)
     {
         static List<MilestoneDefinition> Due(Commitment? state, Instant now) =>
             Pending(state).Where(m => m.Deadline is { } d && d < now.InUtc().Date).ToList();
@@ -146,13 +142,21 @@ public static class ConsumptionMilestones
             }
         }
 
-        session.Events.Append(commitmentId, stream[^1].Version + events.Count, [.. events]);
+        await LedgerOutbox.Append(session, bus, commitmentId, state, stream[^1].Version, events);
     }
 
-    private static async Task<(string UsageId, Instant Start)?> Crossing(IDocumentSession session, string commitmentId, MilestoneDefinition milestone,
-        Instant? startsBefore, CancellationToken ct)
+    private static Task<(string UsageId, Instant Start)?> Crossing(IDocumentSession session, string commitmentId, MilestoneDefinition milestone,
+        Instant? startsBefore, CancellationToken ct) =>
+        Reaching(session, commitmentId, milestone.Chips, milestone.Threshold!.ChipHours ?? milestone.Threshold.Spend!.Value.Amount,
+            milestone.Threshold.ChipHours is not null, startsBefore, ct);
+
+    /// <summary>
+    /// The usage record at which cumulative consumption (money, or chip-hours when <paramref name="byHours"/>), summed in
+    /// valid-time order over the given chips (all when null), first reaches <paramref name="threshold"/>; null if it never does.
+    /// </summary>
+    internal static async Task<(string UsageId, Instant Start)?> Reaching(IDocumentSession session, string commitmentId, IReadOnlyList<string>? chips,
+        decimal threshold, bool byHours, Instant? startsBefore, CancellationToken ct)
     {
-        var byHours = milestone.Threshold!.ChipHours is not null;
         await using var command = ((NpgsqlConnection)session.Connection!).CreateCommand();
         command.CommandText = $"""
             select usage_id, start from (
@@ -166,9 +170,9 @@ public static class ConsumptionMilestones
             limit 1
             """;
         command.Parameters.Add(new NpgsqlParameter("commitment", commitmentId));
-        command.Parameters.Add(new NpgsqlParameter("all", milestone.Chips is null));
-        command.Parameters.Add(new NpgsqlParameter("chips", (milestone.Chips ?? []).Select(c => c.ToLowerInvariant()).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter("threshold", milestone.Threshold.ChipHours ?? milestone.Threshold.Spend!.Value.Amount));
+        command.Parameters.Add(new NpgsqlParameter("all", chips is null));
+        command.Parameters.Add(new NpgsqlParameter("chips", (chips ?? []).Select(c => c.ToLowerInvariant()).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter("threshold", threshold));
         command.Parameters.Add(new NpgsqlParameter("before", (startsBefore ?? Instant.MaxValue).ToDateTimeOffset()));
         await using var reader = await command.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct)

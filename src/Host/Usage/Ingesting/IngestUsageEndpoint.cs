@@ -8,6 +8,7 @@ using ComputeLedger.Projections.Catalog;
 using ComputeLedger.Projections.Commitments;
 using Marten;
 using Npgsql;
+using Wolverine;
 using NpgsqlTypes;
 using Wolverine.Http;
 
@@ -34,7 +35,7 @@ public static class IngestUsageEndpoint
 
     [WolverinePost("/api/usage", OperationId = "IngestUsage")]
     [Tags("Usage")]
-    public static async Task<IResult> Post(HttpRequest request, IDocumentSession session, IClock clock, ClaimsPrincipal user, CancellationToken ct)
+    public static async Task<IResult> Post(HttpRequest request, IDocumentSession session, IMessageBus bus, IClock clock, ClaimsPrincipal user, CancellationToken ct)
     {
         var (records, problem) = await UsageBodyReader.Read(request, ct);
         if (problem is not null)
@@ -49,12 +50,12 @@ public static class IngestUsageEndpoint
                 $"This ingest key may only post usage for provider '{caller.Provider}'; the batch has a record for '{foreign.Provider}'. Nothing was stored.");
         }
 
-        var result = await Ingest(session, records!, clock.GetCurrentInstant(), ct);
+        var result = await Ingest(session, bus, records!, clock.GetCurrentInstant(), ct);
         return TypedResults.Ok(result);
     }
 
     /// <summary>The whole ingestion decision and write, shared by the endpoint and the demo loader.</summary>
-    public static async Task<IngestResult> Ingest(IDocumentSession session, IReadOnlyList<UsageRecordBody?> records, Instant now, CancellationToken ct)
+    public static async Task<IngestResult> Ingest(IDocumentSession session, IMessageBus bus, IReadOnlyList<UsageRecordBody?> records, Instant now, CancellationToken ct)
     {
         var commitmentIds = records.Select(r => r?.CommitmentId).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
         var commitments = (await session.LoadManyAsync<TrancheEligibility>(ct, commitmentIds))
@@ -148,7 +149,7 @@ public static class IngestUsageEndpoint
             session.Events.StartStream(streams[group.Key], group.Cast<object>().ToArray());
         }
 
-        await ConsumptionMilestones.Detect(session, accepted.Select(e => e.CommitmentId), now, ct);
+        await ConsumptionMilestones.Detect(session, bus, accepted.Select(e => e.CommitmentId), now, ct);
 
         await session.SaveChangesAsync(ct);
         return new IngestResult(accepted.Count, duplicates, rejected.OrderBy(r => r.Index).ToList());

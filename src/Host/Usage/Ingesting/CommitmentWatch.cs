@@ -1,0 +1,59 @@
+using ComputeLedger.Ledger.Commitments;
+using ComputeLedger.Projections.Commitments;
+using Marten;
+using Wolverine;
+using Wolverine.Marten.Publishing;
+
+namespace ComputeLedger.Host.Usage.Ingesting;
+
+/// <summary>
+/// The detectors no request triggers, run every Ledger:WatchSeconds (default 5): consumption milestones whose deadline day
+/// has passed (achieved if usage crossed the threshold by then, missed otherwise), and drawdown marks reached by usage the
+/// drawdown projection has folded. Each commitment is checked in its own outboxed transaction, so what it records and the
+/// integration events it announces commit together.
+/// </summary>
+public sealed class CommitmentWatch(IServiceProvider services, IConfiguration configuration, IClock clock, ILogger<CommitmentWatch> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(configuration.GetValue("Ledger:WatchSeconds", 5)));
+        do
+        {
+            try
+            {
+                await RunOnce(services, clock.GetCurrentInstant(), stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Watching commitments failed; retrying on the next tick");
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    public static async Task RunOnce(IServiceProvider services, Instant now, CancellationToken ct)
+    {
+        var store = services.GetRequiredService<IDocumentStore>();
+        List<string> signed;
+        await using (var query = store.QuerySession())
+        {
+            signed = [.. await query.Query<TrancheEligibility>().Where(c => c.Status == CommitmentStatus.Signed).Select(c => c.CommitmentId).ToListAsync(ct)];
+        }
+
+        foreach (var commitmentId in signed)
+        {
+            await InTransaction(services, (session, bus) => ConsumptionMilestones.CheckDeadlines(session, bus, commitmentId, now, ct), ct);
+            await InTransaction(services, (session, bus) => DrawdownMarks.Check(session, bus, commitmentId, now, ct), ct);
+        }
+    }
+
+    private static async Task InTransaction(IServiceProvider services, Func<IDocumentSession, IMessageBus, Task> work, CancellationToken ct)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var bus = scope.ServiceProvider.GetRequiredService<IMessageBus>();
+        await using var session = scope.ServiceProvider.GetRequiredService<OutboxedSessionFactory>().OpenSession(bus);
+        await session.BeginTransactionAsync(ct);
+        await work(session, bus);
+        await session.SaveChangesAsync(ct);
+    }
+}
