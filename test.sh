@@ -9,12 +9,20 @@
 #   - LEDGER_TEST_POSTGRES already set by the caller: used as is, nothing is started;
 #   - a Docker engine answers: left unset, the fixture starts PostgreSQL with Testcontainers;
 #   - otherwise: a temporary local cluster on a free port, removed on exit whatever happens.
+#
+# Message broker for the tests (C# tests read LEDGER_TEST_RABBITMQ, an amqp:// URI, and skip without it):
+#   - LEDGER_TEST_RABBITMQ already set by the caller: used as is, nothing is started;
+#     LEDGER_TEST_RABBITMQ=none: no broker, the broker tests are skipped;
+#   - otherwise: a throwaway local RabbitMQ (scripts/rabbitmq.sh; apt-installs `rabbitmq-server` if missing)
+#     on a free port, removed on exit; if it cannot be had, the broker tests are skipped (said on stderr).
 # shellcheck disable=SC2317  # functions only called from traps look unreachable to shellcheck
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
 # shellcheck source=scripts/pg.sh
 source scripts/pg.sh
+# shellcheck source=scripts/rabbitmq.sh
+source scripts/rabbitmq.sh
 
 # The summary parser reads English labels; keep the CLI quiet and off the network.
 export DOTNET_CLI_UI_LANGUAGE=en DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
@@ -35,9 +43,16 @@ teardown_pg() {
   PG_TMP=""
 }
 
+teardown_rabbitmq() {
+  [[ -n $RMQ_TMP ]] || return 0
+  # Killed outright like the cluster: its data goes anyway. The node's log is kept next to the test log.
+  rmq_stop_throwaway "$RMQ_TMP" immediate "$RESULTS_DIR/rabbitmq.log"
+}
+
 on_exit() {
   local rc=$?
   teardown_pg
+  teardown_rabbitmq
   # Dying before the tests ran (cluster failed to start, Ctrl-C, ...) must still end with a summary line.
   if [[ $SUMMARY_PRINTED == 0 ]]; then
     echo "test.sh: aborted before a test summary was available (exit code $rc)" >&2
@@ -84,6 +99,27 @@ else
   start_throwaway_pg
 fi
 
+case ${LEDGER_TEST_RABBITMQ:-} in
+  none)
+    echo "test.sh: LEDGER_TEST_RABBITMQ=none: broker tests will be skipped" >&2
+    unset LEDGER_TEST_RABBITMQ
+    ;;
+  ?*)
+    echo "test.sh: using LEDGER_TEST_RABBITMQ from the environment" >&2
+    export LEDGER_TEST_RABBITMQ
+    ;;
+  *)
+    # A missing broker is not a test failure: the broker tests skip, visibly, and the rest still runs.
+    if rmq_start_throwaway 60; then
+      export LEDGER_TEST_RABBITMQ=$RMQ_URI
+      echo "test.sh: LEDGER_TEST_RABBITMQ=$LEDGER_TEST_RABBITMQ (throwaway broker)" >&2
+    else
+      echo "test.sh: RabbitMQ unavailable (${RMQ_ERROR:-see the messages above}): broker tests will be skipped" >&2
+      unset LEDGER_TEST_RABBITMQ
+    fi
+    ;;
+esac
+
 args=(--solution ComputeLedger.sln -c Release --no-ansi)
 # With a filter some test projects match nothing; MTP reports those with exit code 8 ("zero tests ran")
 # and fails the run. Only a filtered run tolerates that; the total is still checked below.
@@ -96,8 +132,9 @@ dotnet test "${args[@]}" "$@" </dev/null 2>&1 | tee "$LOG"
 rc=${PIPESTATUS[0]}
 set -e
 
-# Stop the cluster before reporting so that nothing is printed after the summary line.
+# Stop the cluster and the broker before reporting so that nothing is printed after the summary line.
 teardown_pg
+teardown_rabbitmq
 
 # MTP ends with one block per `dotnet test` invocation:
 #   Test run summary: Passed!      (or Failed! / Zero tests ran)
