@@ -62,7 +62,7 @@ builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = 
 builder.Services.AddExceptionHandler<ClientErrorExceptionHandler>();
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("postgres");
 builder.Services.AddOpenApi();
-builder.Services.AddWebhookDelivery(builder.Configuration, builder.Environment.IsDevelopment());
+builder.Services.AddWebhookDelivery();
 builder.Services.AddHostedService<DemoDataSeeder>();
 builder.Services.AddHostedService<ComputeLedger.Host.Usage.Ingesting.CommitmentWatch>();
 builder.Services.AddSingleton(AnalystCli.Handles(args) ? new ConsoleReplayProgress() : new ReplayProgress());

@@ -30,19 +30,19 @@ public static class Configuration
         return options;
     }
 
-    public static IServiceCollection AddWebhookDelivery(this IServiceCollection services, IConfiguration configuration, bool development)
+    public static IServiceCollection AddWebhookDelivery(this IServiceCollection services)
     {
-        var options = WebhookOptions.From(configuration, development);
-        services.AddSingleton(options);
+        // Read when first needed, so configuration added by a test host or a later provider counts.
+        services.AddSingleton(sp => WebhookOptions.From(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IHostEnvironment>().IsDevelopment()));
         services.AddHttpClient(DeliverWebhookHandler.HttpClientName)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
             {
                 AllowAutoRedirect = false,
                 // The SSRF guard again at connect time: every address the name resolves to must be allowed.
                 ConnectCallback = async (context, ct) =>
                 {
                     var addresses = await Dns.GetHostAddressesAsync(context.DnsEndPoint.Host, ct);
-                    var allowed = addresses.FirstOrDefault(options.MayConnectTo)
+                    var allowed = addresses.FirstOrDefault(sp.GetRequiredService<WebhookOptions>().MayConnectTo)
                                   ?? throw new HttpRequestException($"{context.DnsEndPoint.Host} resolves only to addresses webhooks may not reach.");
                     var socket = new Socket(allowed.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
                     try

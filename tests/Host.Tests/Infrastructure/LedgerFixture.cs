@@ -59,13 +59,20 @@ public sealed class LedgerFixture : IAsyncLifetime
             }
 
             builder.UseEnvironment("Development");
+            // Host settings reach Program before it reads its configuration (app configuration would come too late
+            // for what is decided while building: daemon mode, durability mode, transports).
+            foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+            {
+                builder.UseSetting(key, value);
+            }
+
             builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["LEDGER_POSTGRES"] = connectionString,
                 ["Ledger:SeedDemoData"] = seedDemoData ? "true" : "false",
                 // Webhook retries in tests wait fractions of a second, not minutes.
                 ["Ledger:Webhooks:BackoffSeconds"] = "0.2,0.2,0.2,0.2,0.2",
-            }.Concat(settings ?? new Dictionary<string, string?>())));
+            }));
         });
 
     /// <summary>A fresh, empty database on the test server, for tests that run several hosts of their own.</summary>

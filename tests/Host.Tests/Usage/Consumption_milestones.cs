@@ -69,6 +69,7 @@ public class Consumption_milestones(LedgerFixture fixture) : LedgerTest(fixture)
     [Fact]
     public async Task Eight_concurrent_batches_crossing_the_threshold_achieve_it_exactly_once()
     {
+        await using var treasury = await Integration.Treasury.Start(Fixture.ConnectionString);
         var batches = Enumerable.Range(0, 8).Select(b => UsageTest.Batch(At($"p-{b}", 2m, $"2025-08-{b + 1:00}"))).ToArray();
 
         var replies = await Task.WhenAll(batches.Select(body => Fixture.Client("dev-ingest").PostJson("/api/usage", body)));
@@ -78,6 +79,13 @@ public class Consumption_milestones(LedgerFixture fixture) : LedgerTest(fixture)
         // 2 chip-hours a day from the 1st. The date is fixed when the threshold is first reached, from the usage recorded
         // by then in valid-time order: the 5th at the earliest (all eight seen at once), the 8th at the latest.
         (await AchievedOn()).ShouldBeOneOf("2025-08-05", "2025-08-06", "2025-08-07", "2025-08-08");
+
+        // And one MilestoneAchieved (with the tranche it completes) at the consumer.
+        await treasury.WaitFor("amazon-anthropic", r => r.Any(x => x.Type == "TrancheBecameEligible"));
+        await Task.Delay(1000, TestContext.Current.CancellationToken);
+        var received = await treasury.Received("amazon-anthropic");
+        received.Count(r => r.Type == "MilestoneAchieved").ShouldBe(1);
+        received.Count(r => r.Type == "TrancheBecameEligible").ShouldBe(1);
     }
 
     [Fact]
