@@ -87,7 +87,9 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, IConfiguration config
     private static bool IsAllowed(ApiRole role, HttpRequest request) => role switch
     {
         ApiRole.Admin => true,
-        ApiRole.Analyst => HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method),
+        // Webhooks carry signing secrets and target URLs: admin only, reads included.
+        ApiRole.Analyst => (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+                           && !request.Path.StartsWithSegments("/api/webhooks", StringComparison.OrdinalIgnoreCase),
         ApiRole.Ingest => HttpMethods.IsPost(request.Method)
                           && request.Path.Equals("/api/usage", StringComparison.OrdinalIgnoreCase),
         _ => false,

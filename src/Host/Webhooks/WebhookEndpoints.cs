@@ -15,7 +15,7 @@ public sealed record WebhookView(Guid Id, string Url, IReadOnlyList<string> Even
 
 public sealed record DeliveryLog(Guid WebhookId, string Url, IReadOnlyList<WebhookDelivery> Deliveries);
 
-/// <summary>Webhook registration and the delivery log; admin keys only (a webhook carries a signing secret and a target URL).</summary>
+/// <summary>Webhook registration and the delivery log; admin keys only (ApiKeyMiddleware: a webhook carries a signing secret and a target URL).</summary>
 public static class WebhookEndpoints
 {
     public const int MinimumSecretLength = 16;
@@ -25,11 +25,6 @@ public static class WebhookEndpoints
     public static async Task<IResult> Register(RegisterWebhookRequest? request, IDocumentSession session, WebhookOptions options, IClock clock,
         ClaimsPrincipal user, CancellationToken ct)
     {
-        if (Caller.From(user).Role != ApiRole.Admin)
-        {
-            return AdminOnly();
-        }
-
         var errors = new List<(string, string)>();
         if (options.Refusal(request?.Url) is { } refusal)
         {
@@ -75,20 +70,13 @@ public static class WebhookEndpoints
 
     [WolverineGet("/api/webhooks", OperationId = "ListWebhooks")]
     [Tags("Webhooks")]
-    public static async Task<IResult> List(IQuerySession session, ClaimsPrincipal user, CancellationToken ct) =>
-        Caller.From(user).Role != ApiRole.Admin
-            ? AdminOnly()
-            : TypedResults.Ok(new { webhooks = (await session.Query<Webhook>().OrderBy(w => w.CreatedAt).ToListAsync(ct)).Select(WebhookView.From) });
+    public static async Task<IResult> List(IQuerySession session, CancellationToken ct) =>
+        TypedResults.Ok(new { webhooks = (await session.Query<Webhook>().OrderBy(w => w.CreatedAt).ToListAsync(ct)).Select(WebhookView.From) });
 
     [WolverineDelete("/api/webhooks/{id}", OperationId = "DeleteWebhook")]
     [Tags("Webhooks")]
-    public static async Task<IResult> Delete(Guid id, IDocumentSession session, ClaimsPrincipal user, CancellationToken ct)
+    public static async Task<IResult> Delete(Guid id, IDocumentSession session, CancellationToken ct)
     {
-        if (Caller.From(user).Role != ApiRole.Admin)
-        {
-            return AdminOnly();
-        }
-
         if (await session.LoadAsync<Webhook>(id, ct) is null)
         {
             return Problems.NotFound($"No webhook '{id}' is registered.");
@@ -101,13 +89,8 @@ public static class WebhookEndpoints
 
     [WolverineGet("/api/webhooks/{id}/deliveries", OperationId = "WebhookDeliveries")]
     [Tags("Webhooks")]
-    public static async Task<IResult> Deliveries(Guid id, IQuerySession session, ClaimsPrincipal user, CancellationToken ct)
+    public static async Task<IResult> Deliveries(Guid id, IQuerySession session, CancellationToken ct)
     {
-        if (Caller.From(user).Role != ApiRole.Admin)
-        {
-            return AdminOnly();
-        }
-
         if (await session.LoadAsync<Webhook>(id, ct) is not { } webhook)
         {
             return Problems.NotFound($"No webhook '{id}' is registered.");
@@ -116,7 +99,4 @@ public static class WebhookEndpoints
         var deliveries = await session.Query<WebhookDelivery>().Where(d => d.WebhookId == id).OrderByDescending(d => d.CreatedAt).Take(500).ToListAsync(ct);
         return TypedResults.Ok(new DeliveryLog(id, webhook.Url, deliveries));
     }
-
-    private static IResult AdminOnly() =>
-        Problems.Status(StatusCodes.Status403Forbidden, "Admin key required", "Webhooks are managed with an admin key.");
 }

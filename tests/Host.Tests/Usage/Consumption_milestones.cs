@@ -121,6 +121,18 @@ public class Consumption_milestones(LedgerFixture fixture) : LedgerTest(fixture)
     }
 
     [Fact]
+    public async Task A_correction_that_raises_consumption_over_the_threshold_achieves_the_milestone()
+    {
+        await Post(At("x", 6m, "2025-07-10"), At("y", 2m, "2025-07-11"));
+        (await AchievedOn()).ShouldBeNull();
+
+        (await Admin.PostJson("/api/usage/y/correct", new { chipHours = 5m, reason = "meter under-read" })).Code.ShouldBe(200);
+
+        (await AchievedOn()).ShouldBe("2025-07-11");
+        (await CountEvents("milestone_achieved")).ShouldBe(1);
+    }
+
+    [Fact]
     public async Task A_deadline_that_passes_without_a_crossing_records_a_missed_milestone_once()
     {
         await Post(At("x", 6m, "2025-07-10"));

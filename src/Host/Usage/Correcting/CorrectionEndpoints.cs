@@ -103,6 +103,8 @@ public static class CorrectionEndpoints
             await update.ExecuteNonQueryAsync(ct);
             session.Events.Append(streamId, stream[^1].Version + events.Count, [.. events]);
             await ConsumptionMilestones.CheckReverted(session, bus, record.CommitmentId, usageId, now, ct);
+            // A correction can also raise consumption (more chip-hours, a chip that counts) and cross a threshold.
+            await ConsumptionMilestones.Detect(session, bus, [record.CommitmentId], now, ct);
             await session.SaveChangesAsync(ct);
             record = after;
         }
