@@ -24,7 +24,9 @@ public static class Configuration
     public static WolverineOptions AddWebhooks(this WolverineOptions options)
     {
         options.LocalQueue(FanOutQueue).UseDurableInbox().Sequential();
-        options.LocalQueue(DeliveryQueue).UseDurableInbox().MaximumParallelMessages(8);
+        // Attempts mostly wait on the network, so many run at once: a receiver slow to answer ties up a slot for at most
+        // the attempt timeout, and it would take 32 such deliveries at the same moment to delay anyone else.
+        options.LocalQueue(DeliveryQueue).UseDurableInbox().MaximumParallelMessages(32);
         options.PublishMessage<DeliverWebhook>().ToLocalQueue(DeliveryQueue);
         options.Durability.ScheduledJobPollingTime = TimeSpan.FromSeconds(1);
         return options;

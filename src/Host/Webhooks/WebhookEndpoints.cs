@@ -18,8 +18,6 @@ public sealed record DeliveryLog(Guid WebhookId, string Url, IReadOnlyList<Webho
 /// <summary>Webhook registration and the delivery log; admin keys only (ApiKeyMiddleware: a webhook carries a signing secret and a target URL).</summary>
 public static class WebhookEndpoints
 {
-    public const int MinimumSecretLength = 16;
-
     [WolverinePost("/api/webhooks", OperationId = "RegisterWebhook")]
     [Tags("Webhooks")]
     public static async Task<IResult> Register(RegisterWebhookRequest? request, IDocumentSession session, WebhookOptions options, IClock clock,
@@ -44,9 +42,9 @@ public static class WebhookEndpoints
             }
         }
 
-        if (request?.Secret is not { Length: >= MinimumSecretLength })
+        if (string.IsNullOrWhiteSpace(request?.Secret))
         {
-            errors.Add(("secret", $"secret is required, at least {MinimumSecretLength} characters: deliveries are signed with it (HMAC-SHA256)."));
+            errors.Add(("secret", "secret is required: every delivery is signed with it (HMAC-SHA256). Use a long random value, e.g. 32 random bytes in hex."));
         }
 
         if (errors.Count > 0)

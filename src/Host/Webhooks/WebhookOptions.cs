@@ -6,7 +6,7 @@ namespace ComputeLedger.Host.Webhooks;
 
 /// <summary>
 /// Ledger:Webhooks settings. AllowedHosts: the hosts webhooks may point at outside Development (https only there).
-/// BackoffSeconds: the waits before each retry (default 1, 5, 30, 120, 600, 1800: seven attempts over about 45 minutes).
+/// BackoffSeconds: the waits before each retry (default doubling from 1 s, capped at 10 minutes: 13 attempts over about 37 minutes).
 /// TimeoutSeconds: how long one attempt may take (default 10).
 /// </summary>
 public sealed class WebhookOptions
@@ -21,7 +21,7 @@ public sealed class WebhookOptions
     public static WebhookOptions From(IConfiguration configuration, bool development) => new()
     {
         AllowedHosts = configuration.GetSection("Ledger:Webhooks:AllowedHosts").Get<string[]>() ?? [],
-        Backoff = (configuration["Ledger:Webhooks:BackoffSeconds"] ?? "1,5,30,120,600,1800")
+        Backoff = (configuration["Ledger:Webhooks:BackoffSeconds"] ?? "1,2,4,8,16,32,64,128,256,512,600,600")
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(s => TimeSpan.FromSeconds(double.Parse(s, CultureInfo.InvariantCulture))).ToArray(),
         Timeout = TimeSpan.FromSeconds(configuration.GetValue("Ledger:Webhooks:TimeoutSeconds", 10.0)),
@@ -42,7 +42,7 @@ public sealed class WebhookOptions
         }
 
         var allowListed = AllowedHosts.Contains(uri.Host, StringComparer.OrdinalIgnoreCase);
-        if (AllowLoopback && IsLoopback(uri.Host))
+        if (AllowLoopback && uri.IsLoopback)
         {
             return null;
         }
@@ -60,9 +60,6 @@ public sealed class WebhookOptions
     /// <summary>Checked again when connecting, after DNS: an allow-listed name that resolves to a private address is refused.</summary>
     public bool MayConnectTo(IPAddress address) =>
         (AllowLoopback && IPAddress.IsLoopback(address)) || !IsPrivate(address);
-
-    private static bool IsLoopback(string host) =>
-        host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
 
     private static bool IsPrivate(IPAddress address)
     {

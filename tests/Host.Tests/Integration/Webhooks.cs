@@ -89,6 +89,7 @@ public class Webhooks(LedgerFixture fixture) : LedgerTest(fixture)
     [InlineData("ftp://127.0.0.1/hook", "url")]
     [InlineData("http://hooks.example.com/ledger", "url")]
     [InlineData("not a url", "url")]
+    [InlineData("http://169.254.169.254/latest/meta-data", "url")]
     public async Task A_receiver_url_outside_the_guard_is_refused_with_400(string url, string field)
     {
         var reply = await Admin.PostJson("/api/webhooks", new { url, eventTypes = new[] { "MilestoneAchieved" }, secret = Secret });
@@ -99,7 +100,7 @@ public class Webhooks(LedgerFixture fixture) : LedgerTest(fixture)
     [Fact]
     public async Task Registration_says_what_is_wrong_with_types_and_secret_and_needs_an_admin_key()
     {
-        var bad = await Admin.PostJson("/api/webhooks", new { url = "http://127.0.0.1:9/hook", eventTypes = new[] { "MilestoneAchieved", "Everything" }, secret = "short" });
+        var bad = await Admin.PostJson("/api/webhooks", new { url = "http://127.0.0.1:9/hook", eventTypes = new[] { "MilestoneAchieved", "Everything" }, secret = " " });
         bad.Code.ShouldBe(400, bad.ToString());
         bad.Json["errors"]!["eventTypes"]![0]!.GetValue<string>().ShouldContain("'Everything' is not an event type");
         bad.Json["errors"]!["secret"].ShouldNotBeNull();
@@ -107,6 +108,10 @@ public class Webhooks(LedgerFixture fixture) : LedgerTest(fixture)
         (await Analyst.PostJson("/api/webhooks", new { url = "http://127.0.0.1:9/hook", eventTypes = new[] { "MilestoneAchieved" }, secret = Secret })).Code.ShouldBe(403);
         (await Analyst.GetJson($"/api/webhooks/{Guid.NewGuid()}/deliveries")).Code.ShouldBe(403);
         (await Admin.GetJson($"/api/webhooks/{Guid.NewGuid()}/deliveries")).Code.ShouldBe(404);
+        (await Admin.GetJson("/api/webhooks/not-an-id/deliveries")).Code.ShouldBe(404);
+        var malformed = await Admin.PostJson("/api/webhooks", "{ \"url\": ");
+        malformed.Code.ShouldBe(400, malformed.ToString());
+        malformed.ContentType.ShouldBe("application/problem+json");
     }
 
     [Theory]
