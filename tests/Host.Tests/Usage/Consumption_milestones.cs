@@ -133,6 +133,19 @@ public class Consumption_milestones(LedgerFixture fixture) : LedgerTest(fixture)
     }
 
     [Fact]
+    public async Task A_detected_milestone_cannot_be_revoked_by_hand()
+    {
+        await Post(At("x", 12m, "2025-07-10"));
+        (await AchievedOn()).ShouldBe("2025-07-10");
+
+        var reply = await Admin.PostJson("/api/commitments/amazon-anthropic/milestones/training-scale/revoke", new { reason = "looks wrong" });
+
+        reply.Code.ShouldBe(409, reply.ToString());
+        reply.Json["detail"]!.GetValue<string>().ShouldContain("Void or correct the usage");
+        (await AchievedOn()).ShouldBe("2025-07-10");
+    }
+
+    [Fact]
     public async Task A_deadline_that_passes_without_a_crossing_records_a_missed_milestone_once()
     {
         await Post(At("x", 6m, "2025-07-10"));

@@ -2,6 +2,7 @@ using ComputeLedger.Ledger.Commitments;
 using ComputeLedger.Ledger.Commitments.AchievingMilestone;
 using ComputeLedger.Ledger.Commitments.ReleasingTranche;
 using NodaTime;
+using ComputeLedger.Ledger.Commitments.RevokingMilestone;
 using Shouldly;
 using static ComputeLedger.Ledger.Tests.Commitments.Deals;
 
@@ -100,5 +101,21 @@ public class Milestones_and_tranches
             .Kind.ShouldBe(ViolationKind.NotFound);
         Should.Throw<RuleViolation>(() => ReleaseTrancheDecider.Decide(new ReleaseTranche("amazon-anthropic", "upfront", June30, "test"), state, Now))
             .Kind.ShouldBe(ViolationKind.Conflict);
+    }
+
+    [Fact]
+    public void A_consumption_milestone_cannot_be_revoked_only_its_usage_can_be_fixed()
+    {
+        var terms = Terms() with
+        {
+            Milestones = [new MilestoneDefinition("scale", "10 chip-hours", MilestoneKind.Consumption, new ConsumptionThreshold(null, 10m))],
+            Tranches = [new TrancheDefinition("t1", Usd(20_000_000_000m), ["scale"])],
+        };
+        var state = Given(Offered(terms), Signed(), Achieved("scale"));
+
+        var refusal = Should.Throw<RuleViolation>(() => RevokeMilestoneDecider.Decide(new RevokeMilestone(state.Id, "scale", "wrong", "admin"), state, Now));
+
+        refusal.Kind.ShouldBe(ViolationKind.Conflict);
+        refusal.Message.ShouldContain("Void or correct the usage");
     }
 }
