@@ -42,6 +42,7 @@ var sampling = Task.Run(async () =>
     }
 });
 
+var cpuBefore = Cpu.Sample(hostPid);
 var clock = Stopwatch.StartNew();
 await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(async _ =>
 {
@@ -72,6 +73,7 @@ await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(async _ =>
     }
 }));
 var ingestSeconds = clock.Elapsed.TotalSeconds;
+var cpuIngest = Cpu.Sample(hostPid) - cpuBefore;
 Array.Sort(latencies);
 double Percentile(double p) => latencies[Math.Clamp((int)Math.Ceiling(p * latencies.Length) - 1, 0, latencies.Length - 1)];
 var ingestRate = accepted / ingestSeconds;
@@ -117,6 +119,7 @@ await Execute(dataSource, """
         chip text not null, region text, chip_hours numeric not null, window_start timestamptz not null,
         window_end timestamptz not null, tokens bigint)
     """);
+var cpuBeforeCopy = Cpu.Sample(hostPid);
 var copyClock = Stopwatch.StartNew();
 await using (var connection = await dataSource.OpenConnectionAsync())
 await using (var writer = await connection.BeginBinaryImportAsync(
@@ -149,6 +152,7 @@ await using (var writer = await connection.BeginBinaryImportAsync(
 }
 
 var copySeconds = copyClock.Elapsed.TotalSeconds;
+var cpuCopy = Cpu.Sample(hostPid) - cpuBeforeCopy;
 await Execute(dataSource, "drop table public.bench_usage_copy");
 
 var copyRate = options.Records / copySeconds;
@@ -158,6 +162,11 @@ Console.WriteLine($"projection catch-up : {catchUpSeconds.ToString("0.00", inv)}
 Console.WriteLine($"bucket catch-up     : {bucketSeconds.ToString("0.00", inv)} s after the last batch (time-travel buckets; reads fold their tail meanwhile)");
 Console.WriteLine($"binary COPY + PK    : {options.Records:N0} rows in {copySeconds.ToString("0.0", inv)} s = {copyRate.ToString("N0", inv)} rows/s");
 Console.WriteLine($"ingest / COPY ratio : {(ingestRate / copyRate).ToString("0.00", inv)}");
+// Where the CPU went (the profile behind the ratio): CPU-µs per record while posting, and per row while copying.
+string PerRecord(double seconds, long n) => (seconds * 1e6 / n).ToString("0.0", inv);
+Console.WriteLine($"CPU while ingesting : host {PerRecord(cpuIngest.Host, accepted)} µs/record, PostgreSQL {PerRecord(cpuIngest.Postgres, accepted)} µs/record, " +
+                  $"load client {PerRecord(cpuIngest.Client, accepted)} µs/record (all cores; host includes its async daemon)");
+Console.WriteLine($"CPU while copying   : PostgreSQL {PerRecord(cpuCopy.Postgres, options.Records)} µs/row, client {PerRecord(cpuCopy.Client, options.Records)} µs/row");
 if (accepted != options.Records)
 {
     Console.Error.WriteLine($"warning: {options.Records - accepted:N0} records were not accepted");
@@ -239,6 +248,50 @@ internal sealed record Options(long Records, int Batch, int Concurrency, string 
             Value("--api-key") ?? "dev-ingest",
             Value("--database") ?? Environment.GetEnvironmentVariable("LEDGER_POSTGRES") ?? "Host=127.0.0.1;Port=55432;Username=postgres;Database=ledger",
             Value("--host-pid") is { } pid ? int.Parse(pid, CultureInfo.InvariantCulture) : null);
+    }
+}
+
+/// <summary>CPU seconds (user + system) used so far by the host, by every PostgreSQL process, and by this client, from /proc.</summary>
+internal readonly record struct Cpu(double Host, double Postgres, double Client)
+{
+    private const double TicksPerSecond = 100; // USER_HZ on Linux
+
+    public static Cpu operator -(Cpu a, Cpu b) => new(a.Host - b.Host, a.Postgres - b.Postgres, a.Client - b.Client);
+
+    public static Cpu Sample(int? hostPid)
+    {
+        double host = 0, postgres = 0;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var stat = File.ReadAllText($"{dir}/stat");
+                var name = stat[(stat.IndexOf('(', StringComparison.Ordinal) + 1)..stat.LastIndexOf(')')];
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                // fields[0] is the state (field 3): utime, stime, cutime, cstime are fields 14-17.
+                double Field(int n) => double.Parse(fields[n - 3], CultureInfo.InvariantCulture) / TicksPerSecond;
+                if (pid == hostPid)
+                {
+                    host = Field(14) + Field(15);
+                }
+                else if (name == "postgres")
+                {
+                    // Live backends, plus (via the postmaster's cutime/cstime) those that have exited.
+                    postgres += Field(14) + Field(15) + Field(16) + Field(17);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+            {
+                // The process went away while being read.
+            }
+        }
+
+        return new Cpu(host, postgres, Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds);
     }
 }
 
