@@ -72,6 +72,8 @@ public sealed class LedgerFixture : IAsyncLifetime
                 ["Ledger:SeedDemoData"] = seedDemoData ? "true" : "false",
                 // Webhook retries in tests wait fractions of a second, not minutes.
                 ["Ledger:Webhooks:BackoffSeconds"] = "0.2,0.2,0.2,0.2,0.2",
+                // Deadlines and drawdown marks are checked when a test says so (CommitmentWatch.RunOnce), not on a timer.
+                ["Ledger:WatchSeconds"] = "0",
             }));
         });
 

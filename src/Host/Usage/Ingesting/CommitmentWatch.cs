@@ -16,7 +16,13 @@ public sealed class CommitmentWatch(IServiceProvider services, IConfiguration co
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(configuration.GetValue("Ledger:WatchSeconds", 5)));
+        var seconds = configuration.GetValue("Ledger:WatchSeconds", 5.0);
+        if (seconds <= 0)
+        {
+            return; // switched off (the tests run RunOnce themselves, at the times they choose)
+        }
+
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(seconds));
         do
         {
             try
