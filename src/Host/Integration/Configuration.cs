@@ -15,13 +15,16 @@ public static class Configuration
 
     /// <summary>
     /// Where integration events go. By default: durable queues on the ledger's own PostgreSQL (one per consumer, named by
-    /// Ledger:Integration:Queues), so nothing but the database is needed. With Ledger:RabbitMq (an amqp:// URI) they also go
-    /// to a fanout exchange. Every route sends from the durable outbox, so a message exists once its ledger transaction
+    /// Ledger:Integration:Queues), so nothing but the database is needed. With Ledger:RabbitMq (an amqp:// URI) they go to a
+    /// fanout exchange instead (and to PostgreSQL queues too only when Ledger:Integration:Queues names them). Every route sends from the durable outbox, so a message exists once its ledger transaction
     /// commits and is retried until the transport accepts it.
     /// </summary>
     public static WolverineOptions AddIntegration(this WolverineOptions options, IConfiguration configuration)
     {
-        var queues = configuration.GetSection("Ledger:Integration:Queues").Get<string[]>() is { Length: > 0 } named ? named : [DefaultQueue];
+        var rabbit = configuration["Ledger:RabbitMq"];
+        // With a broker, the PostgreSQL queues are only kept when named explicitly: a queue nobody reads only grows.
+        var queues = configuration.GetSection("Ledger:Integration:Queues").Get<string[]>() is { Length: > 0 } named ? named
+            : string.IsNullOrEmpty(rabbit) ? [DefaultQueue] : [];
         options.Publish(rule =>
         {
             rule.MessagesImplementing<ILedgerIntegrationEvent>();
@@ -33,7 +36,7 @@ public static class Configuration
             rule.ToLocalQueue(Webhooks.Configuration.FanOutQueue);
         });
 
-        if (configuration["Ledger:RabbitMq"] is { Length: > 0 } rabbit)
+        if (!string.IsNullOrEmpty(rabbit))
         {
             options.UseRabbitMq(new Uri(rabbit)).AutoProvision();
             options.Publish(rule =>
