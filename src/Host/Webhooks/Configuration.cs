@@ -40,23 +40,39 @@ public static class Configuration
             .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
             {
                 AllowAutoRedirect = false,
-                // The SSRF guard again at connect time: every address the name resolves to must be allowed.
+                // The SSRF guard again at connect time, after DNS: only addresses webhooks may reach are connected to.
                 ConnectCallback = async (context, ct) =>
                 {
-                    var addresses = await Dns.GetHostAddressesAsync(context.DnsEndPoint.Host, ct);
-                    var allowed = addresses.FirstOrDefault(sp.GetRequiredService<WebhookOptions>().MayConnectTo)
-                                  ?? throw new HttpRequestException($"{context.DnsEndPoint.Host} resolves only to addresses webhooks may not reach.");
-                    var socket = new Socket(allowed.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                    try
+                    var options = sp.GetRequiredService<WebhookOptions>();
+                    var addresses = (await Dns.GetHostAddressesAsync(context.DnsEndPoint.Host, ct)).Where(options.MayConnectTo).ToList();
+                    if (addresses.Count == 0)
                     {
-                        await socket.ConnectAsync(new IPEndPoint(allowed, context.DnsEndPoint.Port), ct);
-                        return new NetworkStream(socket, ownsSocket: true);
+                        throw new HttpRequestException($"{context.DnsEndPoint.Host} resolves only to addresses webhooks may not reach.");
                     }
-                    catch
+
+                    // Like the default handler, try each address in turn (localhost may answer on 127.0.0.1 but not ::1).
+                    SocketException? last = null;
+                    foreach (var address in addresses)
                     {
-                        socket.Dispose();
-                        throw;
+                        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                        try
+                        {
+                            await socket.ConnectAsync(new IPEndPoint(address, context.DnsEndPoint.Port), ct);
+                            return new NetworkStream(socket, ownsSocket: true);
+                        }
+                        catch (SocketException e)
+                        {
+                            socket.Dispose();
+                            last = e;
+                        }
+                        catch
+                        {
+                            socket.Dispose();
+                            throw;
+                        }
                     }
+
+                    throw new HttpRequestException($"could not connect to {context.DnsEndPoint.Host}:{context.DnsEndPoint.Port}: {last!.Message}", last);
                 },
             });
         return services;
