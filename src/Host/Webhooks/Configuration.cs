@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using Marten;
+using Npgsql;
+using Wolverine.ErrorHandling;
 using Wolverine;
 
 namespace ComputeLedger.Host.Webhooks;
@@ -29,6 +31,9 @@ public static class Configuration
         options.LocalQueue(DeliveryQueue).UseDurableInbox().MaximumParallelMessages(32);
         options.PublishMessage<DeliverWebhook>().ToLocalQueue(DeliveryQueue);
         options.Durability.ScheduledJobPollingTime = TimeSpan.FromSeconds(1);
+        // A database hiccup while fanning out or logging an attempt is retried, not dead-lettered at once.
+        options.Policies.OnException<NpgsqlException>()
+            .RetryWithCooldown(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5));
         return options;
     }
 
