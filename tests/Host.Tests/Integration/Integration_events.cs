@@ -47,6 +47,36 @@ public class Integration_events(LedgerFixture fixture) : LedgerTest(fixture)
     }
 
     [Fact]
+    public async Task A_write_that_fails_publishes_nothing_and_its_retry_publishes_once()
+    {
+        await Create(Deal("atomic"));
+        await Sql("""
+            create or replace function ledger.fail_achievement() returns trigger language plpgsql as $$
+            begin raise exception 'injected failure'; end $$;
+            create trigger fail_achievement before insert on ledger.mt_events for each row
+                when (new.type = 'milestone_achieved') execute function ledger.fail_achievement();
+            """);
+        try
+        {
+            (await Achieve("atomic", "trillion-param-model")).Code.ShouldBe(503);
+        }
+        finally
+        {
+            await Sql("drop trigger fail_achievement on ledger.mt_events; drop function ledger.fail_achievement();");
+        }
+
+        (await Sql("select count(*) from ledger.wolverine_outgoing_envelopes where message_type like '%TrancheBecameEligible'")).ShouldBe(0L);
+        (await Achieve("atomic", "trillion-param-model")).Code.ShouldBe(200);
+
+        await _treasury.WaitFor("atomic", r => r.Any(x => x.Type == "TrancheBecameEligible"));
+        await Task.Delay(1000, TestContext.Current.CancellationToken);
+        var rows = await _treasury.Received("atomic");
+        rows.Count(r => r.Type == "TrancheBecameEligible").ShouldBe(1);
+        rows.Count(r => r.Type == "MilestoneAchieved").ShouldBe(1);
+        _treasury.Log.Ignored.ShouldBe(0);
+    }
+
+    [Fact]
     public async Task A_redelivered_TrancheBecameEligible_has_one_effect_at_the_consumer()
     {
         await Create(Deal("redelivered"));
