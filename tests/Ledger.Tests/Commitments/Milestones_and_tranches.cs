@@ -118,4 +118,14 @@ public class Milestones_and_tranches
         refusal.Kind.ShouldBe(ViolationKind.Conflict);
         refusal.Message.ShouldContain("Void or correct the usage");
     }
+
+    [Fact]
+    public void Drawdown_marks_are_remembered_once_recorded_and_change_nothing_else()
+    {
+        var before = Given(Offered(), Signed());
+        var after = before.Apply(new DrawdownThresholdCrossed(before.Id, 50, Usd(25_000_000_000m), Usd(12_500_000_000m), new LocalDate(2025, 7, 1), "u-1", Now));
+
+        after.DrawdownThresholdsCrossed.ShouldBe([50]);
+        (after with { DrawdownThresholdsCrossed = before.DrawdownThresholdsCrossed }).ShouldBe(before);
+    }
 }
