@@ -98,7 +98,7 @@ var catchUpSeconds = catchUp.Elapsed.TotalSeconds;
 
 // The time-travel buckets are a projection of their own, allowed to lag behind a burst; how long they take is reported apart.
 while (await Scalar<long>(dataSource,
-           "select coalesce(min(last_seq_id), 0) from ledger.mt_event_progression where name = 'UsageBuckets:All'") < lastSeq)
+           "select coalesce(min(last_seq_id), 0) from ledger.mt_event_progression where name = 'UsageBucketRows:All'") < lastSeq)
 {
     if (catchUp.Elapsed > TimeSpan.FromMinutes(30))
     {

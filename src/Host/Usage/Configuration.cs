@@ -4,6 +4,7 @@ using ComputeLedger.Projections.Catalog;
 using ComputeLedger.Projections.Usage;
 using JasperFx.Events.Projections;
 using Marten;
+using Marten.Events.Daemon;
 using Weasel.Postgresql;
 using Weasel.Postgresql.Tables;
 
@@ -41,16 +42,11 @@ public static class Configuration
         });
 
         // Async on its own: the buckets serve only time-travel reads, which fold the events it has not reached yet,
-        // so when it falls behind a burst the live views above must not wait for it.
-        options.Projections.Add<UsageBucketProjection>(ProjectionLifecycle.Async);
-
-        // Time-travel snapshots: rows per (key, grain, valid unit, known unit). Every field a query filters, sums or
-        // groups by is a column too, so PostgreSQL aggregates them without touching the JSON.
-        options.Schema.For<UsageBucket>()
-            .Duplicate(b => b.Grain).Duplicate(b => b.ValidUnit).Duplicate(b => b.KnownUnit)
-            .Duplicate(b => b.Provider).Duplicate(b => b.Chip).Duplicate(b => b.CommitmentId).Duplicate(b => b.Month)
-            .Duplicate(b => b.MonthIndex).Duplicate(b => b.Currency).Duplicate(b => b.ChipHours).Duplicate(b => b.Amount)
-            .Duplicate(b => b.Tokens).Duplicate(b => b.TokenizedAmount).Duplicate(b => b.Records);
+        // so when it falls behind a burst the live views above must not wait for it. Rows of a plain table, added to
+        // with one upsert per page; a rebuild empties the table first.
+        options.Storage.ExtendedSchemaObjects.Add(UsageBucketProjection.Table(options.DatabaseSchemaName));
+        options.Projections.Add(new UsageBucketProjection(options.DatabaseSchemaName), ProjectionLifecycle.Async, UsageBucketProjection.ProjectionName,
+            o => o.DeleteDataInTableOnTeardown($"{options.DatabaseSchemaName}.{UsageBucketProjection.TableName}"));
 
         // The idempotency claim of every usageId ever accepted, written in the same transaction as its event.
         // It also keeps the record's current amount (0 once voided), an independent total for reconciliation.

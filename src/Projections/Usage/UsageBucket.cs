@@ -1,6 +1,9 @@
 using ComputeLedger.Ledger.Usage;
 using JasperFx.Events;
+using Marten;
 using Marten.Events.Projections;
+using Weasel.Postgresql;
+using Weasel.Postgresql.Tables;
 
 namespace ComputeLedger.Projections.Usage;
 
@@ -106,42 +109,82 @@ public sealed class UsageBucket
     }
 }
 
-public sealed partial class UsageBucketProjection : MultiStreamProjection<UsageBucket, string>
+/// <summary>
+/// The time-travel buckets as rows of a plain table, kept by the async daemon. Each page of events is folded in memory
+/// into one row per (key, grain, valid unit, known unit) — a pure step, <see cref="Fold"/> — and added to the table with
+/// one set-based upsert, in the daemon's transaction, so every event is counted exactly once. Nothing is read back and
+/// no JSON is written: the page costs one statement, however many buckets it touches.
+/// </summary>
+public sealed class UsageBucketProjection(string schema) : IProjection
 {
-    public const string ProjectionName = "UsageBuckets";
+    /// <summary>The daemon's name for it. (Renamed from "UsageBuckets" when the buckets moved from documents to a table,
+    /// so an existing database refills the table from the first event.)</summary>
+    public const string ProjectionName = "UsageBucketRows";
 
-    public UsageBucketProjection()
+    public const string TableName = "usage_buckets";
+
+    public static Table Table(string schema)
     {
-        Name = ProjectionName;
-        Identities<IEvent<ChipHoursConsumed>>(e => Keys(e.Data, e.Timestamp));
-        Identities<IEvent<UsageVoided>>(e => Keys(e.Data, e.Timestamp));
-        Identities<IEvent<UsageCorrected>>(e => Keys(e.Data, e.Timestamp));
+        var table = new Table(new PostgresqlObjectName(schema, TableName, Weasel.Postgresql.SchemaUtils.IdentifierUsage.General));
+        table.AddColumn<string>("id").AsPrimaryKey();
+        table.AddColumn<string>("provider").NotNull();
+        table.AddColumn<string>("chip").NotNull();
+        table.AddColumn<string>("commitment_id").NotNull();
+        table.AddColumn<string>("month").NotNull();
+        table.AddColumn<int>("month_index").NotNull();
+        table.AddColumn<string>("grain").NotNull();
+        table.AddColumn<int>("valid_unit").NotNull();
+        table.AddColumn<int>("known_unit").NotNull();
+        table.AddColumn<string>("currency").NotNull();
+        table.AddColumn("chip_hours", "numeric").NotNull();
+        table.AddColumn("amount", "numeric").NotNull();
+        table.AddColumn<long>("tokens").NotNull();
+        table.AddColumn("tokenized_amount", "numeric").NotNull();
+        table.AddColumn<long>("records").NotNull();
+        return table;
     }
 
-    private static IReadOnlyList<string> Keys(object data, DateTimeOffset timestamp) =>
-        UsageBucket.Deltas(data, Instant.FromDateTimeOffset(timestamp)).SelectMany(d => d.Keys).Distinct().ToList();
-
-    // Called once per (event, bucket): the bucket's grain is read off its id, so only that grain's key is built.
-    // The daemon runs this for every usage event four times; string building is its main cost.
-    public override UsageBucket? Evolve(UsageBucket? snapshot, string id, IEvent e)
+    /// <summary>Pure: the bucket increments a run of events makes, one per bucket id.</summary>
+    public static IReadOnlyCollection<UsageBucket> Fold(IEnumerable<IEvent> events)
     {
-        var grain = snapshot?.Grain ?? GrainOf(id);
-        foreach (var delta in UsageBucket.Deltas(e.Data, Instant.FromDateTimeOffset(e.Timestamp)))
+        var rows = new Dictionary<string, UsageBucket>(StringComparer.Ordinal);
+        foreach (var e in events)
         {
-            if (delta.Key(grain) == id)
+            foreach (var delta in UsageBucket.Deltas(e.Data, Instant.FromDateTimeOffset(e.Timestamp)))
             {
-                snapshot = UsageBucket.Add(snapshot, delta, grain);
+                foreach (var grain in UsageBucket.Delta.Grains)
+                {
+                    var key = delta.Key(grain);
+                    rows[key] = UsageBucket.Add(rows.GetValueOrDefault(key), delta, grain);
+                }
             }
         }
 
-        return snapshot;
+        return rows.Values;
     }
 
-    // Ids end with |grain|validUnit|knownUnit.
-    private static string GrainOf(string id)
+    public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
-        var end = id.LastIndexOf('|', id.LastIndexOf('|') - 1);
-        var start = id.LastIndexOf('|', end - 1) + 1;
-        return id[start..end];
+        var rows = Fold(events);
+        if (rows.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        operations.QueueSqlCommand($"""
+            insert into {schema}.{TableName} as b (id, provider, chip, commitment_id, month, month_index, grain, valid_unit, known_unit,
+                currency, chip_hours, amount, tokens, tokenized_amount, records)
+            select * from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[], ?::text[], ?::int[], ?::int[],
+                ?::text[], ?::numeric[], ?::numeric[], ?::bigint[], ?::numeric[], ?::bigint[])
+            on conflict (id) do update set chip_hours = b.chip_hours + excluded.chip_hours, amount = b.amount + excluded.amount,
+                tokens = b.tokens + excluded.tokens, tokenized_amount = b.tokenized_amount + excluded.tokenized_amount,
+                records = b.records + excluded.records
+            """,
+            rows.Select(r => r.Id).ToArray(), rows.Select(r => r.Provider).ToArray(), rows.Select(r => r.Chip).ToArray(),
+            rows.Select(r => r.CommitmentId).ToArray(), rows.Select(r => r.Month).ToArray(), rows.Select(r => r.MonthIndex).ToArray(),
+            rows.Select(r => r.Grain).ToArray(), rows.Select(r => r.ValidUnit).ToArray(), rows.Select(r => r.KnownUnit).ToArray(),
+            rows.Select(r => r.Currency).ToArray(), rows.Select(r => r.ChipHours).ToArray(), rows.Select(r => r.Amount).ToArray(),
+            rows.Select(r => r.Tokens).ToArray(), rows.Select(r => r.TokenizedAmount).ToArray(), rows.Select(r => r.Records).ToArray());
+        return Task.CompletedTask;
     }
 }
