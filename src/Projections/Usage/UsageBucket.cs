@@ -141,6 +141,8 @@ public sealed class UsageBucketProjection(string schema) : IProjection
         table.AddColumn<long>("tokens").NotNull();
         table.AddColumn("tokenized_amount", "numeric").NotNull();
         table.AddColumn<long>("records").NotNull();
+        // Time-travel sums pick a grain and ranges of valid and known units; without this they read every bucket.
+        table.Indexes.Add(new IndexDefinition("ix_usage_buckets_grain_units") { Columns = ["grain", "valid_unit", "known_unit"] });
         return table;
     }
 
