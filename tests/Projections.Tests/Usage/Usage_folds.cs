@@ -58,4 +58,30 @@ public class Usage_folds
         drawdown.ByMonth["2025-07"].ShouldBe(Usd(0m));
         drawdown.ByChip["H100"].ChipHours.ShouldBe(3m);
     }
+
+    [Fact]
+    public void A_page_of_events_folds_into_one_increment_per_bucket_at_each_of_the_four_grains()
+    {
+        var known = new DateTimeOffset(2025, 7, 11, 9, 0, 0, TimeSpan.Zero);
+        JasperFx.Events.IEvent At(object data) => new JasperFx.Events.Event<object>(data) { Timestamp = known };
+
+        var rows = UsageBucketProjection.Fold(
+        [
+            At(Consumed("a", 2m, 14m, July)),
+            At(Consumed("b", 1m, 7m, July)),
+            At(new UsageVoided("b", "deal", "AWS", "H100", "us-east-1", Figures(1m, 7m, July), "meter fault", July, "test")),
+            At(Consumed("c", 1m, 7m, August)),
+        ]);
+
+        // Per grain: one July bucket (a, b and b's void together) and one August bucket.
+        rows.Count.ShouldBe(8);
+        foreach (var grain in UsageBucket.Delta.Grains)
+        {
+            var july = rows.Single(r => r.Grain == grain && r.Month == "2025-07");
+            july.Amount.ShouldBe(14m);
+            july.ChipHours.ShouldBe(2m);
+            july.Records.ShouldBe(1);
+            rows.Single(r => r.Grain == grain && r.Month == "2025-08").Amount.ShouldBe(7m);
+        }
+    }
 }
