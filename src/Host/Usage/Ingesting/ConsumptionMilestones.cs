@@ -20,28 +20,21 @@ public static class ConsumptionMilestones
     {
         foreach (var id in commitmentIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
-            if (Pending(Commitment.Fold((await session.Events.FetchStreamAsync(id, token: ct)).Select(e => e.Data))).Count == 0)
+            await DecideLocked(session, bus, id, state => Pending(state).Count > 0, async state =>
             {
-                continue;
-            }
-
-            await Lock(session, id, ct);
-
-            // Read again under the lock: a batch that held it before us may have achieved the milestone.
-            var stream = await session.Events.FetchStreamAsync(id, token: ct);
-            var state = Commitment.Fold(stream.Select(e => e.Data))!;
-            var events = new List<object>();
-            foreach (var milestone in Pending(state))
-            {
-                if (await Crossing(session, id, milestone, ByDeadline(milestone), ct) is { } crossing)
+                var events = new List<object>();
+                foreach (var milestone in Pending(state))
                 {
-                    var threshold = milestone.Threshold!.Spend?.ToString() ?? $"{milestone.Threshold.ChipHours} chip-hours";
-                    events.Add(new MilestoneAchieved(id, milestone.MilestoneId, crossing.Start.InUtc().Date,
-                        $"cumulative consumption reached {threshold} with usage '{crossing.UsageId}'", now, Detector));
+                    if (await Crossing(session, id, milestone, ByDeadline(milestone), ct) is { } crossing)
+                    {
+                        var threshold = milestone.Threshold!.Spend?.ToString() ?? $"{milestone.Threshold.ChipHours} chip-hours";
+                        events.Add(new MilestoneAchieved(id, milestone.MilestoneId, crossing.Start.InUtc().Date,
+                            $"cumulative consumption reached {threshold} with usage '{crossing.UsageId}'", now, Detector));
+                    }
                 }
-            }
 
-            await LedgerOutbox.Append(session, bus, id, state, stream[^1].Version, events);
+                return events;
+            }, ct);
         }
     }
 
@@ -49,28 +42,49 @@ public static class ConsumptionMilestones
     /// After a void or correction: an achieved consumption milestone whose consumption is now under its threshold gets
     /// one MilestoneThresholdReverted. It stays achieved; a dip is recorded once.
     /// </summary>
-    public static async Task CheckReverted(IDocumentSession session, IMessageBus bus, string commitmentId, string usageId, Instant now, CancellationToken ct)
+    public static Task CheckReverted(IDocumentSession session, IMessageBus bus, string commitmentId, string usageId, Instant now, CancellationToken ct) =>
+        DecideLocked(session, bus, commitmentId, state => Achieved(state).Count > 0, async state =>
+        {
+            var events = new List<object>();
+            foreach (var milestone in Achieved(state))
+            {
+                var consumed = await Consumed(session, commitmentId, milestone.Chips, milestone.Threshold!.ChipHours is not null, ct);
+                if (consumed < (milestone.Threshold!.ChipHours ?? milestone.Threshold.Spend!.Value.Amount))
+                {
+                    events.Add(new MilestoneThresholdReverted(commitmentId, milestone.MilestoneId, state.AchievedMilestones[milestone.MilestoneId], consumed, usageId, now));
+                }
+            }
+
+            return events;
+        }, ct);
+
+    /// <summary>
+    /// The one way the ledger's own detectors write to a commitment: a cheap read first, and only when
+    /// <paramref name="due"/> finds work, the commitment's stream row is locked and the stream read again (a transaction
+    /// that held the lock before may have decided it already). The lock serializes detectors of one commitment until
+    /// the caller's transaction ends, so each fact is recorded exactly once; the events go out with their integration events.
+    /// </summary>
+    internal static async Task DecideLocked(IDocumentSession session, IMessageBus bus, string commitmentId, Func<Commitment?, bool> due,
+        Func<Commitment, Task<List<object>>> decide, CancellationToken ct)
     {
-        var before = Commitment.Fold((await session.Events.FetchStreamAsync(commitmentId, token: ct)).Select(e => e.Data));
-        if (Achieved(before).Count == 0)
+        if (!due(Commitment.Fold((await session.Events.FetchStreamAsync(commitmentId, token: ct)).Select(e => e.Data))))
         {
             return;
         }
 
-        await Lock(session, commitmentId, ct);
-        var stream = await session.Events.FetchStreamAsync(commitmentId, token: ct);
-        var state = Commitment.Fold(stream.Select(e => e.Data))!;
-        var events = new List<object>();
-        foreach (var milestone in Achieved(state))
+        await using (var command = ((NpgsqlConnection)session.Connection!).CreateCommand())
         {
-            var consumed = await Consumed(session, commitmentId, milestone, ct);
-            if (consumed < (milestone.Threshold!.ChipHours ?? milestone.Threshold.Spend!.Value.Amount))
-            {
-                events.Add(new MilestoneThresholdReverted(commitmentId, milestone.MilestoneId, state.AchievedMilestones[milestone.MilestoneId], consumed, usageId, now));
-            }
+            command.CommandText = $"select 1 from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_streams where id = @id for update";
+            command.Parameters.Add(new NpgsqlParameter("id", commitmentId));
+            await command.ExecuteScalarAsync(ct);
         }
 
-        await LedgerOutbox.Append(session, bus, commitmentId, state, stream[^1].Version, events);
+        var stream = await session.Events.FetchStreamAsync(commitmentId, token: ct);
+        var state = Commitment.Fold(stream.Select(e => e.Data));
+        if (state is not null && due(state))
+        {
+            await LedgerOutbox.Append(session, bus, commitmentId, state, stream[^1].Version, await decide(state));
+        }
     }
 
     private static List<MilestoneDefinition> Achieved(Commitment? state) => state is null
@@ -78,26 +92,18 @@ public static class ConsumptionMilestones
         : state.Terms.Milestones.Where(m => m.Kind == MilestoneKind.Consumption && m.Threshold is not null
                                             && state.AchievedMilestones.ContainsKey(m.MilestoneId) && !state.ThresholdReverted.Contains(m.MilestoneId)).ToList();
 
-    /// <summary>Serializes the detectors of one commitment: its stream row, locked until the transaction ends.</summary>
-    internal static async Task Lock(IDocumentSession session, string commitmentId, CancellationToken ct)
-    {
-        await using var command = ((NpgsqlConnection)session.Connection!).CreateCommand();
-        command.CommandText = $"select 1 from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_streams where id = @id for update";
-        command.Parameters.Add(new NpgsqlParameter("id", commitmentId));
-        await command.ExecuteScalarAsync(ct);
-    }
-
-    private static async Task<decimal> Consumed(IDocumentSession session, string commitmentId, MilestoneDefinition milestone, CancellationToken ct)
+    /// <summary>Cumulative consumption of a commitment (money, or chip-hours when <paramref name="byHours"/>) over the given chips (all when null), voids excluded.</summary>
+    internal static async Task<decimal> Consumed(IDocumentSession session, string commitmentId, IReadOnlyList<string>? chips, bool byHours, CancellationToken ct)
     {
         await using var command = ((NpgsqlConnection)session.Connection!).CreateCommand();
         command.CommandText = $"""
-            select coalesce(sum({(milestone.Threshold!.ChipHours is not null ? "chip_hours" : "amount")}), 0)
+            select coalesce(sum({(byHours ? "chip_hours" : "amount")}), 0)
             from {session.DocumentStore.Options.DatabaseSchemaName}.{Configuration.ClaimsTable}
             where commitment_id = @commitment and not voided and (@all or lower(chip) = any(@chips))
             """;
         command.Parameters.Add(new NpgsqlParameter("commitment", commitmentId));
-        command.Parameters.Add(new NpgsqlParameter("all", milestone.Chips is null));
-        command.Parameters.Add(new NpgsqlParameter("chips", (milestone.Chips ?? []).Select(c => c.ToLowerInvariant()).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter("all", chips is null));
+        command.Parameters.Add(new NpgsqlParameter("chips", (chips ?? []).Select(c => c.ToLowerInvariant()).ToArray()));
         return (decimal)(await command.ExecuteScalarAsync(ct))!;
     }
 
@@ -114,35 +120,29 @@ public static class ConsumptionMilestones
     /// For every pending consumption milestone whose deadline day is over: achieve it if usage recorded since crossed the
     /// threshold by the deadline, otherwise record it missed. Runs in the caller's transaction, under the commitment lock.
     /// </summary>
-    public static async Task CheckDeadlines(IDocumentSession session, IMessageBus bus, string commitmentId, Instant now, CancellationToken ct)
+    public static Task CheckDeadlines(IDocumentSession session, IMessageBus bus, string commitmentId, Instant now, CancellationToken ct)
     {
-        static List<MilestoneDefinition> Due(Commitment? state, Instant now) =>
-            Pending(state).Where(m => m.Deadline is { } d && d < now.InUtc().Date).ToList();
+        List<MilestoneDefinition> Due(Commitment? state) => Pending(state).Where(m => m.Deadline is { } d && d < now.InUtc().Date).ToList();
 
-        if (Due(Commitment.Fold((await session.Events.FetchStreamAsync(commitmentId, token: ct)).Select(e => e.Data)), now).Count == 0)
+        return DecideLocked(session, bus, commitmentId, state => Due(state).Count > 0, async state =>
         {
-            return;
-        }
-
-        await Lock(session, commitmentId, ct);
-        var stream = await session.Events.FetchStreamAsync(commitmentId, token: ct);
-        var state = Commitment.Fold(stream.Select(e => e.Data))!;
-        var events = new List<object>();
-        foreach (var milestone in Due(state, now))
-        {
-            if (await Crossing(session, commitmentId, milestone, ByDeadline(milestone), ct) is { } crossing)
+            var events = new List<object>();
+            foreach (var milestone in Due(state))
             {
-                events.Add(new MilestoneAchieved(commitmentId, milestone.MilestoneId, crossing.Start.InUtc().Date,
-                    $"cumulative consumption reached its threshold by the deadline with usage '{crossing.UsageId}'", now, Detector));
+                if (await Crossing(session, commitmentId, milestone, ByDeadline(milestone), ct) is { } crossing)
+                {
+                    events.Add(new MilestoneAchieved(commitmentId, milestone.MilestoneId, crossing.Start.InUtc().Date,
+                        $"cumulative consumption reached its threshold by the deadline with usage '{crossing.UsageId}'", now, Detector));
+                }
+                else
+                {
+                    events.Add(new MilestoneMissed(commitmentId, milestone.MilestoneId, milestone.Deadline!.Value,
+                        await Consumed(session, commitmentId, milestone.Chips, milestone.Threshold!.ChipHours is not null, ct), now));
+                }
             }
-            else
-            {
-                events.Add(new MilestoneMissed(commitmentId, milestone.MilestoneId, milestone.Deadline!.Value,
-                    await Consumed(session, commitmentId, milestone, ct), now));
-            }
-        }
 
-        await LedgerOutbox.Append(session, bus, commitmentId, state, stream[^1].Version, events);
+            return events;
+        }, ct);
     }
 
     private static Task<(string UsageId, Instant Start)?> Crossing(IDocumentSession session, string commitmentId, MilestoneDefinition milestone,

@@ -2,7 +2,6 @@ using ComputeLedger.Host.Integration;
 using ComputeLedger.Ledger.Commitments;
 using ComputeLedger.Projections.Usage;
 using Marten;
-using Npgsql;
 using Wolverine;
 
 namespace ComputeLedger.Host.Usage.Ingesting;
@@ -28,37 +27,21 @@ public static class DrawdownMarks
             ? Commitment.DrawdownMarks.Where(m => fraction * 100m >= m && !state.DrawdownThresholdsCrossed.Contains(m)).ToList()
             : [];
 
-        var before = Commitment.Fold((await session.Events.FetchStreamAsync(commitmentId, token: ct)).Select(e => e.Data));
-        if (Due(before, consumed.Amount / committed.Amount).Count == 0)
+        // The view triggers; under the lock, the claims decide.
+        await ConsumptionMilestones.DecideLocked(session, bus, commitmentId, state => Due(state, consumed.Amount / committed.Amount).Count > 0, async state =>
         {
-            return;
-        }
-
-        await ConsumptionMilestones.Lock(session, commitmentId, ct);
-        var stream = await session.Events.FetchStreamAsync(commitmentId, token: ct);
-        var state = Commitment.Fold(stream.Select(e => e.Data))!;
-        var total = await ClaimedTotal(session, commitmentId, ct);
-        var events = new List<object>();
-        foreach (var mark in Due(state, total / committed.Amount))
-        {
-            if (await ConsumptionMilestones.Reaching(session, commitmentId, null, committed.Amount * mark / 100m, byHours: false, null, ct) is { } crossing)
+            var total = await ConsumptionMilestones.Consumed(session, commitmentId, null, byHours: false, ct);
+            var events = new List<object>();
+            foreach (var mark in Due(state, total / committed.Amount))
             {
-                events.Add(new DrawdownThresholdCrossed(commitmentId, mark, committed, new Money(total, committed.Currency),
-                    crossing.Start.InUtc().Date, crossing.UsageId, now));
+                if (await ConsumptionMilestones.Reaching(session, commitmentId, null, committed.Amount * mark / 100m, byHours: false, null, ct) is { } crossing)
+                {
+                    events.Add(new DrawdownThresholdCrossed(commitmentId, mark, committed, new Money(total, committed.Currency),
+                        crossing.Start.InUtc().Date, crossing.UsageId, now));
+                }
             }
-        }
 
-        await LedgerOutbox.Append(session, bus, commitmentId, state, stream[^1].Version, events);
-    }
-
-    private static async Task<decimal> ClaimedTotal(IDocumentSession session, string commitmentId, CancellationToken ct)
-    {
-        await using var command = ((NpgsqlConnection)session.Connection!).CreateCommand();
-        command.CommandText = $"""
-            select coalesce(sum(amount), 0) from {session.DocumentStore.Options.DatabaseSchemaName}.{Configuration.ClaimsTable}
-            where commitment_id = @commitment and not voided
-            """;
-        command.Parameters.Add(new NpgsqlParameter("commitment", commitmentId));
-        return (decimal)(await command.ExecuteScalarAsync(ct))!;
+            return events;
+        }, ct);
     }
 }
