@@ -37,7 +37,7 @@ public class Integration_events(LedgerFixture fixture) : LedgerTest(fixture)
         (await Admin.PostJson("/api/commitments/q-deal/tranches/t1/release", new { releasedOn = "2025-06-01" })).Code.ShouldBe(200);
 
         var rows = await _treasury.WaitFor("q-deal", r => r.Count >= 4);
-        await Task.Delay(500, TestContext.Current.CancellationToken);
+        await Messaging.Settle(Fixture.ConnectionString);
         rows = await _treasury.Received("q-deal");
 
         rows.Select(r => r.Type).Order().ShouldBe(["CommitmentSigned", "MilestoneAchieved", "TrancheBecameEligible", "TrancheReleased"]);
@@ -69,7 +69,7 @@ public class Integration_events(LedgerFixture fixture) : LedgerTest(fixture)
         (await Achieve("atomic", "trillion-param-model")).Code.ShouldBe(200);
 
         await _treasury.WaitFor("atomic", r => r.Any(x => x.Type == "TrancheBecameEligible"));
-        await Task.Delay(1000, TestContext.Current.CancellationToken);
+        await Messaging.Settle(Fixture.ConnectionString);
         var rows = await _treasury.Received("atomic");
         rows.Count(r => r.Type == "TrancheBecameEligible").ShouldBe(1);
         rows.Count(r => r.Type == "MilestoneAchieved").ShouldBe(1);
@@ -93,11 +93,7 @@ public class Integration_events(LedgerFixture fixture) : LedgerTest(fixture)
         await bus.PublishAsync(message);
         await bus.PublishAsync(message);
 
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (_treasury.Log.Ignored < ignoredBefore + 2 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(100, TestContext.Current.CancellationToken);
-        }
+        await Messaging.Settle(Fixture.ConnectionString);
 
         _treasury.Log.Ignored.ShouldBe(ignoredBefore + 2, "both redeliveries reached the consumer and were recognised");
         (await _treasury.Received("redelivered")).Count(r => r.Type == "TrancheBecameEligible").ShouldBe(1);

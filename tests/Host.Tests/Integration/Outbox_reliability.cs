@@ -63,7 +63,7 @@ public class Outbox_reliability(LedgerFixture fixture)
         try
         {
             var rows = await treasury.WaitFor("restart", r => r.Any(x => x.Type == "TrancheBecameEligible"), seconds: 60);
-            await Task.Delay(1000, Ct);
+            await Messaging.Settle(db);
             rows = await treasury.Received("restart");
             rows.Count(r => r.Type == "TrancheBecameEligible").ShouldBe(1);
             rows.Count(r => r.Type == "MilestoneAchieved").ShouldBe(1);
@@ -108,7 +108,7 @@ public class Outbox_reliability(LedgerFixture fixture)
                 .SelectMany(m => new[] { Achieve(a, m), Achieve(b, m), Achieve(b, m), Achieve(a, m) }));
 
             await treasury.WaitFor("two-nodes", r => r.Count(x => x.Type == "TrancheBecameEligible") >= 2, seconds: 60);
-            await Task.Delay(2000, Ct);
+            await Messaging.Settle(db);
             var rows = await treasury.Received("two-nodes");
             rows.Count(r => r.Type == "TrancheBecameEligible").ShouldBe(2, "t1 and t2 each flipped once");
             rows.Count(r => r.Type == "MilestoneAchieved").ShouldBe(3);
@@ -142,7 +142,7 @@ public class Outbox_reliability(LedgerFixture fixture)
                 new { achievedOn = "2025-05-01", evidence = "board minutes" })).Code.ShouldBe(200);
 
             await treasury.WaitFor("over-rabbit", r => r.Any(x => x.Type == "TrancheBecameEligible"), seconds: 60);
-            await Task.Delay(1000, Ct);
+            await Messaging.Settle(db);
             (await treasury.Received("over-rabbit")).Count(r => r.Type == "TrancheBecameEligible").ShouldBe(1);
         }
         finally

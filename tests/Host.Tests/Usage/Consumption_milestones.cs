@@ -82,7 +82,7 @@ public class Consumption_milestones(LedgerFixture fixture) : LedgerTest(fixture)
 
         // And one MilestoneAchieved (with the tranche it completes) at the consumer.
         await treasury.WaitFor("amazon-anthropic", r => r.Any(x => x.Type == "TrancheBecameEligible"));
-        await Task.Delay(1000, TestContext.Current.CancellationToken);
+        await Integration.Messaging.Settle(Fixture.ConnectionString);
         var received = await treasury.Received("amazon-anthropic");
         received.Count(r => r.Type == "MilestoneAchieved").ShouldBe(1);
         received.Count(r => r.Type == "TrancheBecameEligible").ShouldBe(1);
