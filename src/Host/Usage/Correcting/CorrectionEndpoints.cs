@@ -102,9 +102,8 @@ public static class CorrectionEndpoints
             update.Parameters.Add(new NpgsqlParameter("id", usageId));
             await update.ExecuteNonQueryAsync(ct);
             session.Events.Append(streamId, stream[^1].Version + events.Count, [.. events]);
-            await ConsumptionMilestones.CheckReverted(session, bus, record.CommitmentId, usageId, now, ct);
-            // A correction can also raise consumption (more chip-hours, a chip that counts) and cross a threshold.
-            await ConsumptionMilestones.Detect(session, bus, [record.CommitmentId], now, ct);
+            // A void can take consumption back under a threshold; a correction can also push it over one.
+            await ConsumptionMilestones.Recheck(session, bus, record.CommitmentId, usageId, now, ct);
             await session.SaveChangesAsync(ct);
             record = after;
         }

@@ -20,43 +20,48 @@ public static class ConsumptionMilestones
     {
         foreach (var id in commitmentIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
-            await DecideLocked(session, bus, id, state => Pending(state).Count > 0, async state =>
-            {
-                var events = new List<object>();
-                foreach (var milestone in Pending(state))
-                {
-                    if (await Crossing(session, id, milestone, ByDeadline(milestone), ct) is { } crossing)
-                    {
-                        var threshold = milestone.Threshold!.Spend?.ToString() ?? $"{milestone.Threshold.ChipHours} chip-hours";
-                        events.Add(new MilestoneAchieved(id, milestone.MilestoneId, crossing.Start.InUtc().Date,
-                            $"cumulative consumption reached {threshold} with usage '{crossing.UsageId}'", now, Detector));
-                    }
-                }
-
-                return events;
-            }, ct);
+            await DecideLocked(session, bus, id, state => Pending(state).Count > 0, state => Crossed(session, state, now, ct), ct);
         }
     }
 
     /// <summary>
-    /// After a void or correction: an achieved consumption milestone whose consumption is now under its threshold gets
-    /// one MilestoneThresholdReverted. It stays achieved; a dip is recorded once.
+    /// After a void or correction, under one lock: an achieved consumption milestone whose consumption is now under its
+    /// threshold gets one MilestoneThresholdReverted (it stays achieved; a dip is recorded once), and a pending one that
+    /// the correction pushed over its threshold is achieved.
     /// </summary>
-    public static Task CheckReverted(IDocumentSession session, IMessageBus bus, string commitmentId, string usageId, Instant now, CancellationToken ct) =>
-        DecideLocked(session, bus, commitmentId, state => Achieved(state).Count > 0, async state =>
+    public static Task Recheck(IDocumentSession session, IMessageBus bus, string commitmentId, string usageId, Instant now, CancellationToken ct) =>
+        DecideLocked(session, bus, commitmentId, state => Achieved(state).Count > 0 || Pending(state).Count > 0, async state =>
         {
             var events = new List<object>();
             foreach (var milestone in Achieved(state))
             {
-                var consumed = await Consumed(session, commitmentId, milestone.Chips, milestone.Threshold!.ChipHours is not null, ct);
+                var consumed = await Consumed(session, state.Id, milestone.Chips, milestone.Threshold!.ChipHours is not null, ct);
                 if (consumed < (milestone.Threshold!.ChipHours ?? milestone.Threshold.Spend!.Value.Amount))
                 {
-                    events.Add(new MilestoneThresholdReverted(commitmentId, milestone.MilestoneId, state.AchievedMilestones[milestone.MilestoneId], consumed, usageId, now));
+                    events.Add(new MilestoneThresholdReverted(state.Id, milestone.MilestoneId, state.AchievedMilestones[milestone.MilestoneId], consumed, usageId, now));
                 }
             }
 
+            events.AddRange(await Crossed(session, state, now, ct));
             return events;
         }, ct);
+
+    /// <summary>MilestoneAchieved for every pending consumption milestone whose threshold the stored usage reaches.</summary>
+    private static async Task<List<object>> Crossed(IDocumentSession session, Commitment state, Instant now, CancellationToken ct)
+    {
+        var events = new List<object>();
+        foreach (var milestone in Pending(state))
+        {
+            if (await Crossing(session, state.Id, milestone, ByDeadline(milestone), ct) is { } crossing)
+            {
+                var threshold = milestone.Threshold!.Spend?.ToString() ?? $"{milestone.Threshold.ChipHours} chip-hours";
+                events.Add(new MilestoneAchieved(state.Id, milestone.MilestoneId, crossing.Start.InUtc().Date,
+                    $"cumulative consumption reached {threshold} with usage '{crossing.UsageId}'", now, Detector));
+            }
+        }
+
+        return events;
+    }
 
     /// <summary>
     /// The one way the ledger's own detectors write to a commitment: a cheap read first, and only when
