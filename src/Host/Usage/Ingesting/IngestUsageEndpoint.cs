@@ -144,10 +144,8 @@ public static class IngestUsageEndpoint
             }
         }
 
-        foreach (var group in accepted.GroupBy(e => e.CommitmentId, StringComparer.Ordinal))
-        {
-            session.Events.StartStream(streams[group.Key], group.Cast<object>().ToArray());
-        }
+        UsageStreams.Start(session, accepted.GroupBy(e => e.CommitmentId, StringComparer.Ordinal)
+            .Select(g => (streams[g.Key], (IReadOnlyList<ChipHoursConsumed>)g.ToList())).ToList(), now);
 
         await ConsumptionMilestones.Detect(session, bus, accepted.Select(e => e.CommitmentId), now, ct);
 
