@@ -18,7 +18,7 @@ public static class Configuration
     public const string UsageProjection = "Usage";
 
     /// <summary>The async projection that keeps the bitemporal usage buckets.</summary>
-    public const string BucketProjection = UsageBucketProjection.ProjectionName;
+    public const string BucketProjection = UsageBucketRows.ProjectionName;
 
     public static StoreOptions AddUsage(this StoreOptions options)
     {
@@ -32,21 +32,21 @@ public static class Configuration
         options.Projections.Add<ChipViewProjection>(ProjectionLifecycle.Inline);
         options.Projections.Add<RateBookProjection>(ProjectionLifecycle.Inline);
 
-        // Async: millions of usage events fold into a few thousand rows; ingestion must not wait for them.
-        // One composite, so the daemon reads and deserializes each usage event once for all three views.
+        // Async: millions of usage events fold into a few thousand rows; ingestion must not wait for them. One composite,
+        // so the daemon reads and deserializes each usage event once for all four: chip spend, provider revenue, drawdown
+        // and the time-travel buckets (rows of a plain table, added to with one upsert per page; a rebuild empties the
+        // table first). Each keeps its own progress mark, which time-travel reads use to fold the tail the buckets lack.
+        // Pages of 5,000 events: fewer, larger upserts, and the daemon's range query stays cheap when it is behind.
+        options.Storage.ExtendedSchemaObjects.Add(UsageBucketRows.Table(options.DatabaseSchemaName));
         options.Projections.CompositeProjectionFor(UsageProjection, composite =>
         {
             composite.Add<ChipSpendProjection>();
             composite.Add<ProviderRevenueProjection>();
             composite.Add<DrawdownProjection>();
+            composite.Add(new UsageBucketRows(options.DatabaseSchemaName),
+                o => o.DeleteDataInTableOnTeardown($"{options.DatabaseSchemaName}.{UsageBucketRows.TableName}"));
+            composite.Options.BatchSize = 5000;
         });
-
-        // Async on its own: the buckets serve only time-travel reads, which fold the events it has not reached yet,
-        // so when it falls behind a burst the live views above must not wait for it. Rows of a plain table, added to
-        // with one upsert per page; a rebuild empties the table first.
-        options.Storage.ExtendedSchemaObjects.Add(UsageBucketProjection.Table(options.DatabaseSchemaName));
-        options.Projections.Add(new UsageBucketProjection(options.DatabaseSchemaName), ProjectionLifecycle.Async, UsageBucketProjection.ProjectionName,
-            o => o.DeleteDataInTableOnTeardown($"{options.DatabaseSchemaName}.{UsageBucketProjection.TableName}"));
 
         // The idempotency claim of every usageId ever accepted, written in the same transaction as its event.
         // It also keeps the record's current amount (0 once voided), an independent total for reconciliation.

@@ -65,7 +65,7 @@ public class Usage_folds
         var known = new DateTimeOffset(2025, 7, 11, 9, 0, 0, TimeSpan.Zero);
         JasperFx.Events.IEvent At(object data) => new JasperFx.Events.Event<object>(data) { Timestamp = known };
 
-        var rows = UsageBucketProjection.Fold(
+        var rows = UsageBucketRows.Fold(
         [
             At(Consumed("a", 2m, 14m, July)),
             At(Consumed("b", 1m, 7m, July)),

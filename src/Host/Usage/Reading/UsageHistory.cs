@@ -93,7 +93,7 @@ public static class UsageHistory
         command.CommandText = $"""
             select provider, chip, commitment_id, month, month_index, currency,
                    sum(chip_hours), sum(amount), sum(tokens), sum(tokenized_amount), sum(records)
-            from {session.DocumentStore.Options.DatabaseSchemaName}.{UsageBucketProjection.TableName}
+            from {session.DocumentStore.Options.DatabaseSchemaName}.{UsageBucketRows.TableName}
             where (grain = 'mm' and valid_unit < @vm and known_unit < @km)
                or (grain = 'md' and valid_unit < @vm and known_unit >= @kms and known_unit < @kd)
                or (grain = 'dm' and valid_unit >= @vms and valid_unit < @vd and known_unit < @km)
