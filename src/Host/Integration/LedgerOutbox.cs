@@ -1,6 +1,7 @@
 using ComputeLedger.Ledger.Commitments;
 using Marten;
 using Wolverine;
+using Wolverine.Marten.Publishing;
 using Wolverine.Runtime;
 
 namespace ComputeLedger.Host.Integration;
@@ -38,6 +39,34 @@ public static class LedgerOutbox
         foreach (var message in IntegrationEvents.For(before, versionBefore, events))
         {
             await bus.PublishAsync(message);
+        }
+    }
+
+    /// <summary>
+    /// An outboxed session for work no request carries (the watch, the demo seeder): a scope of its own, its bus, and a
+    /// session enlisted with that bus, disposed together.
+    /// </summary>
+    public static OutboxedScope Open(IServiceProvider services) => new(services.CreateAsyncScope());
+
+    public sealed class OutboxedScope : IAsyncDisposable
+    {
+        private readonly AsyncServiceScope _scope;
+
+        internal OutboxedScope(AsyncServiceScope scope)
+        {
+            _scope = scope;
+            Bus = scope.ServiceProvider.GetRequiredService<IMessageBus>();
+            Session = scope.ServiceProvider.GetRequiredService<OutboxedSessionFactory>().OpenSession(Bus);
+        }
+
+        public IMessageBus Bus { get; }
+
+        public IDocumentSession Session { get; }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Session.DisposeAsync();
+            await _scope.DisposeAsync();
         }
     }
 }

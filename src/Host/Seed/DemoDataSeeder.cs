@@ -6,11 +6,10 @@ using ComputeLedger.Host.Commitments.Recording;
 using ComputeLedger.Host.Commitments.ReleasingTranche;
 using ComputeLedger.Host.Commitments.Signing;
 using ComputeLedger.Host.Infrastructure;
+using ComputeLedger.Host.Integration;
 using ComputeLedger.Host.Usage.Ingesting;
 using ComputeLedger.Projections.Catalog;
 using Marten;
-using Wolverine;
-using Wolverine.Marten.Publishing;
 
 namespace ComputeLedger.Host.Seed;
 
@@ -87,10 +86,8 @@ public sealed class DemoDataSeeder(IDocumentStore store, IServiceProvider servic
         int accepted = 0, duplicates = 0;
         foreach (var batch in DemoUsage.Year2025().Chunk(1000))
         {
-            await using var scope = services.CreateAsyncScope();
-            var bus = scope.ServiceProvider.GetRequiredService<IMessageBus>();
-            await using var session = scope.ServiceProvider.GetRequiredService<OutboxedSessionFactory>().OpenSession(bus);
-            var result = await IngestUsageEndpoint.Ingest(session, bus, batch, clock.GetCurrentInstant(), cancellationToken);
+            await using var work = LedgerOutbox.Open(services);
+            var result = await IngestUsageEndpoint.Ingest(work.Session, work.Bus, batch, clock.GetCurrentInstant(), cancellationToken);
             if (result.Rejected.Count > 0)
             {
                 throw new InvalidOperationException($"Demo usage was rejected: {string.Join("; ", result.Rejected[0].Errors)}");
@@ -111,9 +108,8 @@ public sealed class DemoDataSeeder(IDocumentStore store, IServiceProvider servic
         foreach (var deal in data.Commitments)
         {
             var id = deal.Create.CommitmentId!;
-            await using var scope = services.CreateAsyncScope();
-            var bus = scope.ServiceProvider.GetRequiredService<IMessageBus>();
-            await using var session = scope.ServiceProvider.GetRequiredService<OutboxedSessionFactory>().OpenSession(bus);
+            await using var work = LedgerOutbox.Open(services);
+            var (session, bus) = (work.Session, work.Bus);
             if (await session.Events.FetchStreamStateAsync(id, cancellationToken) is not null)
             {
                 continue;

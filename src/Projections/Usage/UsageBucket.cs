@@ -48,8 +48,6 @@ public sealed class UsageBucket
         public int KnownUnit(string grain) => grain[1] == 'd' ? DayOf(KnownAt) : Months.IndexOf(KnownAt);
 
         public string Key(string grain) => $"{Provider}|{Chip}|{CommitmentId}|{Months.Of(CountedAt)}|{grain}|{ValidUnit(grain)}|{KnownUnit(grain)}";
-
-        public IEnumerable<string> Keys => Grains.Select(Key);
     }
 
     /// <summary>UTC days since 1970-01-01, rounded down (also before 1970).</summary>
@@ -117,9 +115,12 @@ public sealed class UsageBucket
 /// </summary>
 public sealed class UsageBucketRows(string schema) : IProjection
 {
-    /// <summary>The daemon's name for it. (Renamed from "UsageBuckets" when the buckets moved from documents to a table,
-    /// so an existing database refills the table from the first event.)</summary>
-    public const string ProjectionName = "UsageBucketRows";
+    /// <summary>
+    /// The daemon's name for it, and its progress row (<c>UsageBucketRows:All</c>). Marten names a member of a composite
+    /// after its class, so the two cannot differ. (Renamed from "UsageBuckets" when the buckets moved from documents to a
+    /// table, so an existing database refilled the table from the first event.)
+    /// </summary>
+    public const string ProjectionName = nameof(UsageBucketRows);
 
     public const string TableName = "usage_buckets";
 

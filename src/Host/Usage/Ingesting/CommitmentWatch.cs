@@ -3,7 +3,7 @@ using ComputeLedger.Projections.Commitments;
 using ComputeLedger.Projections.Usage;
 using Marten;
 using Wolverine;
-using Wolverine.Marten.Publishing;
+using ComputeLedger.Host.Integration;
 
 namespace ComputeLedger.Host.Usage.Ingesting;
 
@@ -42,7 +42,7 @@ public sealed class CommitmentWatch(IServiceProvider services, IConfiguration co
     {
         var store = services.GetRequiredService<IDocumentStore>();
         List<string> signed;
-        HashSet<string> drawnHalf;
+        Dictionary<string, Drawdown> drawnHalf;
         await using (var query = store.QuerySession())
         {
             signed = [.. await query.Query<TrancheEligibility>().Where(c => c.Status == CommitmentStatus.Signed).Select(c => c.CommitmentId).ToListAsync(ct)];
@@ -50,26 +50,24 @@ public sealed class CommitmentWatch(IServiceProvider services, IConfiguration co
             // Most commitments are under their first drawdown mark: one read of the drawdown view spares them a transaction.
             drawnHalf = (await query.LoadManyAsync<Drawdown>(ct, signed))
                 .Where(d => d is { Committed.Amount: > 0, Consumed: { } c } && c.Amount * 2 >= d.Committed!.Value.Amount)
-                .Select(d => d.Id).ToHashSet(StringComparer.Ordinal);
+                .ToDictionary(d => d.Id, StringComparer.Ordinal);
         }
 
         foreach (var commitmentId in signed)
         {
             await InTransaction(services, (session, bus) => ConsumptionMilestones.CheckDeadlines(session, bus, commitmentId, now, ct), ct);
-            if (drawnHalf.Contains(commitmentId))
+            if (drawnHalf.TryGetValue(commitmentId, out var drawdown))
             {
-                await InTransaction(services, (session, bus) => DrawdownMarks.Check(session, bus, commitmentId, now, ct), ct);
+                await InTransaction(services, (session, bus) => DrawdownMarks.Check(session, bus, drawdown, now, ct), ct);
             }
         }
     }
 
     private static async Task InTransaction(IServiceProvider services, Func<IDocumentSession, IMessageBus, Task> work, CancellationToken ct)
     {
-        await using var scope = services.CreateAsyncScope();
-        var bus = scope.ServiceProvider.GetRequiredService<IMessageBus>();
-        await using var session = scope.ServiceProvider.GetRequiredService<OutboxedSessionFactory>().OpenSession(bus);
-        await session.BeginTransactionAsync(ct);
-        await work(session, bus);
-        await session.SaveChangesAsync(ct);
+        await using var outboxed = LedgerOutbox.Open(services);
+        await outboxed.Session.BeginTransactionAsync(ct);
+        await work(outboxed.Session, outboxed.Bus);
+        await outboxed.Session.SaveChangesAsync(ct);
     }
 }

@@ -15,13 +15,15 @@ namespace ComputeLedger.Host.Usage.Ingesting;
 /// </summary>
 public static class DrawdownMarks
 {
-    public static async Task Check(IDocumentSession session, IMessageBus bus, string commitmentId, Instant now, CancellationToken ct)
+    /// <param name="drawdown">The commitment's drawdown view as the caller read it: only the trigger, never the decision.</param>
+    public static async Task Check(IDocumentSession session, IMessageBus bus, Drawdown drawdown, Instant now, CancellationToken ct)
     {
-        var drawdown = await session.LoadAsync<Drawdown>(commitmentId, ct);
         if (drawdown is not { Committed: { Amount: > 0 } committed, Consumed: { } consumed } || consumed.Currency != committed.Currency)
         {
             return;
         }
+
+        var commitmentId = drawdown.Id;
 
         static List<int> Due(Commitment? state, decimal fraction) => state is { Status: CommitmentStatus.Signed }
             ? Commitment.DrawdownMarks.Where(m => fraction * 100m >= m && !state.DrawdownThresholdsCrossed.Contains(m)).ToList()
