@@ -13,12 +13,16 @@ namespace ComputeLedger.Host.Tests.Integration;
 public sealed class Receiver : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private int _arrived;
 
     public sealed record Request(int Number, byte[] Body, string? Signature, int Status);
 
     public ConcurrentQueue<Request> Requests { get; } = new();
 
     public string Url { get; private set; } = "";
+
+    /// <summary>Requests that reached the receiver, answered or not yet (<see cref="Requests"/> holds only answered ones).</summary>
+    public int Arrived => Volatile.Read(ref _arrived);
 
     private Receiver(WebApplication app) => _app = app;
 
@@ -29,12 +33,11 @@ public sealed class Receiver : IAsyncDisposable
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var receiver = new Receiver(app);
-        var count = 0;
         app.MapPost("/hook", async (HttpContext context) =>
         {
             using var buffer = new MemoryStream();
             await context.Request.Body.CopyToAsync(buffer);
-            var number = Interlocked.Increment(ref count);
+            var number = Interlocked.Increment(ref receiver._arrived);
             var status = await answer(number);
             receiver.Requests.Enqueue(new Request(number, buffer.ToArray(), context.Request.Headers["X-Ledger-Signature"].ToString(), status));
             context.Response.StatusCode = status;
