@@ -85,6 +85,8 @@ if (AnalystCli.Handles(args))
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseMiddleware<ApiKeyMiddleware>();
+app.UseMiddleware<RequestValueGuard>();
+app.UseMiddleware<JsonBodyGuard>();
 app.MapHealthChecks("/health/ready");
 app.MapOpenApi();
 app.MapScalarApiReference();

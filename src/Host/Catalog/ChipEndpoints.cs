@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using ComputeLedger.Host.Commitments.Recording;
 using ComputeLedger.Host.Infrastructure;
 using ComputeLedger.Ledger.Catalog;
 using ComputeLedger.Projections.Catalog;
@@ -19,15 +18,28 @@ public static class ChipEndpoints
 
     [WolverinePost("/api/chips", OperationId = "AddChip")]
     [Tags("Catalog")]
-    public static async Task<IResult> Add(AddChipRequest request, IDocumentSession session, IClock clock, ClaimsPrincipal user, CancellationToken ct)
+    public static async Task<IResult> Add(AddChipRequest? request, IDocumentSession session, IClock clock, ClaimsPrincipal user, CancellationToken ct)
     {
+        if (request is null)
+        {
+            return Problems.Invalid("body", "the body must be a JSON object: { \"name\": \"B200\", \"vendor\": \"NVIDIA\", \"purpose\": \"training\" }.");
+        }
+
         var errors = new List<(string, string)>();
-        var name = RecordCommitmentEndpoint.RequireId(request.Name, "name", errors);
+        var name = Fields.Id(request.Name, "name", errors);
         if (string.IsNullOrWhiteSpace(request.Vendor))
         {
             errors.Add(("vendor", "vendor is required, e.g. AWS or NVIDIA."));
         }
 
+        var vendor = Fields.Name(request.Vendor, "vendor", errors, required: false);
+        var purpose = string.IsNullOrWhiteSpace(request.Purpose) ? "general" : request.Purpose.Trim().ToLowerInvariant();
+        if (!ChipDefinition.Purposes.Contains(purpose))
+        {
+            errors.Add(("purpose", $"purpose must be one of {string.Join(", ", ChipDefinition.Purposes)} (or left out for general)."));
+        }
+
+        var description = Fields.Text(request.Description, "description", errors);
         if (errors.Count > 0)
         {
             return Problems.Invalid(errors);
@@ -39,7 +51,7 @@ public static class ChipEndpoints
             return Problems.Conflict($"Chip '{name}' is already in the catalog.");
         }
 
-        var chip = new ChipDefinition(name!, request.Vendor!.Trim(), string.IsNullOrWhiteSpace(request.Purpose) ? "general" : request.Purpose.Trim(), request.Description);
+        var chip = new ChipDefinition(name!, vendor!, purpose, description);
         session.Events.StartStream(stream, new ChipAdded(chip, clock.GetCurrentInstant(), Caller.From(user).Name));
         await session.SaveChangesAsync(ct);
         return TypedResults.Created($"/api/chips/{name}", await session.LoadAsync<ChipView>(stream, ct));

@@ -68,10 +68,16 @@ public static class FocusExport
     {
         if (NodaTime.Text.LocalDatePattern.Iso.Parse(text ?? "") is { Success: true } parsed)
         {
+            if (Limits.Date(parsed.Value) is { } wrong)
+            {
+                errors.Add((field, $"{field} {wrong}"));
+                return null;
+            }
+
             return parsed.Value;
         }
 
-        errors.Add((field, $"{field} is required as a date (yyyy-MM-dd), got '{text}'."));
+        errors.Add((field, $"{field} is required as a date (yyyy-MM-dd)."));
         return null;
     }
 

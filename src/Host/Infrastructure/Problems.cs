@@ -55,7 +55,7 @@ public static class Problems
 /// Last line of defence: exceptions that still mean "the client asked for something that cannot be" become 4xx,
 /// so a concurrency race or a malformed body never surfaces as a 500.
 /// </summary>
-public sealed class ClientErrorExceptionHandler : IExceptionHandler
+public sealed class ClientErrorExceptionHandler(ILogger<ClientErrorExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
@@ -70,9 +70,13 @@ public sealed class ClientErrorExceptionHandler : IExceptionHandler
             BadHttpRequestException b => Problems.Status(StatusCodes.Status400BadRequest, "Bad request", b.Message),
             JsonException j => Problems.Status(StatusCodes.Status400BadRequest, "Invalid JSON",
                 $"{j.Message} Fix the value at '{j.Path ?? "$"}'."),
-            Npgsql.NpgsqlException or MartenCommandException => Problems.Status(StatusCodes.Status503ServiceUnavailable,
-                "The database did not complete the request",
-                "The write was rolled back as a whole; nothing of it was stored. Retry the same request."),
+            _ when Database(exception) is { } database => database.IsTransient
+                ? Problems.Status(StatusCodes.Status503ServiceUnavailable, "The database is unavailable for a moment",
+                    "Nothing of this request was stored. Retry the same request after the Retry-After delay.")
+                : database is Npgsql.PostgresException { SqlState: ['2', '2', ..] }
+                    ? Problems.Status(StatusCodes.Status400BadRequest, "A value cannot be stored",
+                        "A value of the request is outside what the ledger stores; nothing was stored. Check the limits listed in the README.")
+                    : null,
             _ => null,
         };
 
@@ -81,7 +85,31 @@ public sealed class ClientErrorExceptionHandler : IExceptionHandler
             return false;
         }
 
+        if (result is IStatusCodeHttpResult { StatusCode: StatusCodes.Status503ServiceUnavailable })
+        {
+            httpContext.Response.Headers.RetryAfter = "2";
+        }
+
+        logger.LogInformation("Answered {Method} {Path} with {Result}: {Exception}", httpContext.Request.Method, httpContext.Request.Path,
+            (result as IStatusCodeHttpResult)?.StatusCode, exception.Message);
         await result.ExecuteAsync(httpContext);
         return true;
+    }
+
+    /// <summary>
+    /// The PostgreSQL error under a failed request, if any. Only a transient one (connection lost, server restarting,
+    /// serialization failure, deadlock) is a 503: a retry can cure it. Anything else is not the client's to retry.
+    /// </summary>
+    private static Npgsql.NpgsqlException? Database(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is Npgsql.NpgsqlException npgsql)
+            {
+                return npgsql;
+            }
+        }
+
+        return null;
     }
 }

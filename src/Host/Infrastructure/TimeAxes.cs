@@ -31,22 +31,32 @@ public sealed record TimeAxes(Instant? ValidBefore, Instant? KnownBefore)
             return null;
         }
 
+        Instant? bound = null;
         if (LocalDatePattern.Iso.Parse(text) is { Success: true } date)
         {
-            return date.Value.PlusDays(1).AtStartOfDayInZone(DateTimeZone.Utc).ToInstant();
+            bound = Limits.Date(date.Value) is null ? date.Value.PlusDays(1).AtStartOfDayInZone(DateTimeZone.Utc).ToInstant() : Limits.EndInstant.Plus(Duration.Epsilon);
         }
-
-        if (InstantPattern.ExtendedIso.Parse(text) is { Success: true } instant)
+        else if (InstantPattern.ExtendedIso.Parse(text) is { Success: true } instant)
         {
-            return instant.Value.Plus(Duration.Epsilon);
+            bound = instant.Value.Plus(Duration.Epsilon);
         }
-
-        if (OffsetDateTimePattern.ExtendedIso.Parse(text) is { Success: true } withOffset)
+        else if (OffsetDateTimePattern.ExtendedIso.Parse(text) is { Success: true } withOffset)
         {
-            return withOffset.Value.ToInstant().Plus(Duration.Epsilon);
+            bound = withOffset.Value.ToInstant().Plus(Duration.Epsilon);
         }
 
-        errors.Add((field, $"{field} must be a date (2025-12-31) or an ISO-8601 instant (2025-12-31T12:00:00Z or with an offset), not '{text}'."));
-        return null;
+        if (bound is null)
+        {
+            errors.Add((field, $"{field} must be a date (2025-12-31) or an ISO-8601 instant (2025-12-31T12:00:00Z or with an offset)."));
+        }
+        else if (bound <= Limits.FirstInstant || bound > Limits.EndInstant)
+        {
+            // Outside the ledger's calendar every answer would be empty or "everything", and date arithmetic near the
+            // ends of what NodaTime can hold overflows: refuse it plainly instead.
+            errors.Add((field, $"{field} must be between 2000-01-01 and 2100-12-31 (a date, or an instant in that range)."));
+            bound = null;
+        }
+
+        return bound;
     }
 }

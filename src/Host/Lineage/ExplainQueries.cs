@@ -80,7 +80,7 @@ public static class ExplainQueries
 
         if (!Months.TryParse(month, out _))
         {
-            return Problems.Invalid("month", $"month must be yyyy-MM, not '{month}'.");
+            return Problems.Invalid("month", "month must be yyyy-MM between 2000-01 and 2100-12, e.g. 2025-07.");
         }
 
         var events = await Known(session, axes!, ct, RecordedEvents.Usage, q => q);

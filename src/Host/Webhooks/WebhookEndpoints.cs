@@ -30,7 +30,11 @@ public static class WebhookEndpoints
         }
 
         var types = request?.EventTypes ?? [];
-        if (types.Count == 0)
+        if (types.Count > IntegrationEventTypes.ByName.Count * 2)
+        {
+            errors.Add(("eventTypes", $"eventTypes lists {types.Count} entries; there are only {IntegrationEventTypes.ByName.Count} event types."));
+        }
+        else if (types.Count == 0)
         {
             errors.Add(("eventTypes", $"eventTypes must name at least one of: {string.Join(", ", IntegrationEventTypes.ByName.Keys)}."));
         }
@@ -38,13 +42,19 @@ public static class WebhookEndpoints
         {
             foreach (var unknown in types.Where(t => t is null || !IntegrationEventTypes.ByName.ContainsKey(t)))
             {
-                errors.Add(("eventTypes", $"'{unknown}' is not an event type; use any of: {string.Join(", ", IntegrationEventTypes.ByName.Keys)}."));
+                // Echo a name back only when it is one a person could have typed.
+                var shown = unknown is { Length: <= 64 } && Limits.Id(unknown) is null ? $"'{unknown}'" : "an entry";
+                errors.Add(("eventTypes", $"{shown} is not an event type; use any of: {string.Join(", ", IntegrationEventTypes.ByName.Keys)}."));
             }
         }
 
         if (string.IsNullOrWhiteSpace(request?.Secret))
         {
             errors.Add(("secret", "secret is required: every delivery is signed with it (HMAC-SHA256). Use a long random value, e.g. 32 random bytes in hex."));
+        }
+        else if (Limits.Secret(request.Secret) is { } weak)
+        {
+            errors.Add(("secret", $"secret {weak}"));
         }
 
         if (errors.Count > 0)

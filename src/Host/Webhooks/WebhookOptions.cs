@@ -11,6 +11,8 @@ namespace ComputeLedger.Host.Webhooks;
 /// </summary>
 public sealed class WebhookOptions
 {
+    public const int MaxUrlLength = 2_000;
+
     public IReadOnlyList<string> AllowedHosts { get; init; } = [];
     public IReadOnlyList<TimeSpan> Backoff { get; init; } = [];
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
@@ -31,9 +33,10 @@ public sealed class WebhookOptions
     /// <summary>Why a receiver URL is refused (server-side request forgery guard); null when it is acceptable.</summary>
     public string? Refusal(string? url)
     {
-        if (string.IsNullOrWhiteSpace(url) || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        if (string.IsNullOrWhiteSpace(url) || url.Length > MaxUrlLength || Limits.BadCharacter(url, allowLineBreaks: false) is not null
+            || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
         {
-            return "url must be an absolute https URL.";
+            return $"url must be an absolute https URL of at most {MaxUrlLength} characters.";
         }
 
         if (!string.IsNullOrEmpty(uri.UserInfo))

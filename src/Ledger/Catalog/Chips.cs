@@ -1,7 +1,11 @@
 namespace ComputeLedger.Ledger.Catalog;
 
 /// <summary>A chip family the ledger can price and meter. Chips are data: admins add them, nothing is an enum.</summary>
-public sealed record ChipDefinition(string Name, string Vendor, string Purpose, string? Description);
+public sealed record ChipDefinition(string Name, string Vendor, string Purpose, string? Description)
+{
+    /// <summary>What a chip is for; <c>general</c> when not said.</summary>
+    public static readonly IReadOnlyList<string> Purposes = ["training", "inference", "general"];
+}
 
 /// <summary>A chip joined the catalog.</summary>
 public sealed record ChipAdded(ChipDefinition Chip, Instant RecordedAt, string RecordedBy);

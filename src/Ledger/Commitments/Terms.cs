@@ -159,7 +159,7 @@ public sealed record CommitmentTerms(
             var tranchesTotal = Tranches.Aggregate(0m, (sum, t) => sum + t.Amount.Amount);
             if (Upfront.Amount + tranchesTotal != Headline.Amount)
             {
-                errors.Add(("headline", $"upfront + tranches must equal headline: {Upfront.Amount:0.##} + {tranchesTotal:0.##} = {Upfront.Amount + tranchesTotal:0.##} {currency}, but headline is {Headline.Amount:0.##} {currency}."));
+                errors.Add(("headline", $"upfront + tranches must equal headline: {Exact(Upfront.Amount)} + {Exact(tranchesTotal)} = {Exact(Upfront.Amount + tranchesTotal)} {currency}, but headline is {Exact(Headline.Amount)} {currency}."));
             }
         }
 
@@ -183,6 +183,9 @@ public sealed record CommitmentTerms(
 
         return errors;
     }
+
+    /// <summary>Every digit of an amount: a message that rounds can claim two different sums are equal.</summary>
+    private static string Exact(decimal amount) => amount.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     public TrancheDefinition? FindTranche(string trancheId) =>
         Tranches.FirstOrDefault(t => string.Equals(t.TrancheId, trancheId, StringComparison.Ordinal));

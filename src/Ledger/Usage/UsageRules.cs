@@ -47,62 +47,48 @@ public static class UsageRules
         UsageSubmission r, CommitmentFacts? commitment, RateBook providerRates, RateBook overrides, Instant now)
     {
         var errors = new List<string>();
-        if (string.IsNullOrWhiteSpace(r.UsageId))
+        Require(r.UsageId, "usageId", Limits.Id, errors);
+        if (Require(r.CommitmentId, "commitmentId", Limits.Id, errors))
         {
-            errors.Add("usageId is required.");
+            if (commitment is null)
+            {
+                errors.Add($"commitment '{r.CommitmentId}' is unknown.");
+            }
+            else if (commitment.Status != CommitmentStatus.Signed)
+            {
+                errors.Add($"commitment '{r.CommitmentId}' is {commitment.Status}, not signed: usage cannot draw on it.");
+            }
         }
 
-        if (string.IsNullOrWhiteSpace(r.CommitmentId))
-        {
-            errors.Add("commitmentId is required.");
-        }
-        else if (commitment is null)
-        {
-            errors.Add($"commitment '{r.CommitmentId}' is unknown.");
-        }
-        else if (commitment.Status != CommitmentStatus.Signed)
-        {
-            errors.Add($"commitment '{r.CommitmentId}' is {commitment.Status}, not signed: usage cannot draw on it.");
-        }
-
-        if (string.IsNullOrWhiteSpace(r.Provider))
-        {
-            errors.Add("provider is required.");
-        }
-        else if (commitment is not null && !string.Equals(r.Provider, commitment.Provider, StringComparison.Ordinal))
+        if (Require(r.Provider, "provider", Limits.Name, errors) && commitment is not null
+            && !string.Equals(r.Provider, commitment.Provider, StringComparison.Ordinal))
         {
             errors.Add($"provider '{r.Provider}' differs from commitment '{commitment.CommitmentId}''s provider '{commitment.Provider}'.");
         }
 
-        if (string.IsNullOrWhiteSpace(r.Chip))
-        {
-            errors.Add("chip is required.");
-        }
-        else if (commitment is not null && !commitment.Chips.Contains(r.Chip, StringComparer.OrdinalIgnoreCase))
+        if (Require(r.Chip, "chip", Limits.Id, errors) && commitment is not null
+            && !commitment.Chips.Contains(r.Chip, StringComparer.OrdinalIgnoreCase))
         {
             errors.Add($"chip '{r.Chip}' is not covered by commitment '{commitment.CommitmentId}' (it covers {string.Join(", ", commitment.Chips)}).");
+        }
+
+        if (r.Region is not null && Limits.Id(r.Region) is { } badRegion)
+        {
+            errors.Add($"region {badRegion}");
         }
 
         if (r.ChipHours is not { } hours)
         {
             errors.Add("chipHours is required.");
         }
-        else if (hours <= 0)
+        else if (Limits.ChipHours(hours) is { } badHours)
         {
-            errors.Add($"chipHours must be greater than 0, got {hours}.");
+            errors.Add($"chipHours {badHours}");
         }
 
-        if (r.Start is null)
-        {
-            errors.Add("start is required (an ISO-8601 instant such as 2026-01-01T00:00:00Z).");
-        }
-
-        if (r.End is null)
-        {
-            errors.Add("end is required (an ISO-8601 instant such as 2026-01-01T01:00:00Z).");
-        }
-
-        if (r is { Start: { } start, End: { } end })
+        var startOk = CheckInstant(r.Start, "start", "2026-01-01T00:00:00Z", errors);
+        var endOk = CheckInstant(r.End, "end", "2026-01-01T01:00:00Z", errors);
+        if (startOk && endOk && r is { Start: { } start, End: { } end })
         {
             if (end <= start)
             {
@@ -119,9 +105,9 @@ public static class UsageRules
             }
         }
 
-        if (r.Tokens is < 0)
+        if (r.Tokens is { } tokens && Limits.Tokens(tokens) is { } badTokens)
         {
-            errors.Add($"tokens cannot be negative, got {r.Tokens}.");
+            errors.Add($"tokens {badTokens}");
         }
 
         if (errors.Count > 0)
@@ -143,7 +129,47 @@ public static class UsageRules
         // Spend is grouped by chip name, so the commitment's spelling of the chip is the one stored.
         var chip = commitment!.Chips.First(c => string.Equals(c, r.Chip, StringComparison.OrdinalIgnoreCase));
         var amount = rate.PricePerChipHour.Times(r.ChipHours!.Value).ToCents();
+        if (Limits.Amount(amount.Amount, null) is { } tooMuch)
+        {
+            return (null, [$"the record's amount ({r.ChipHours} chip-hours at {rate.PricePerChipHour}) {tooMuch} Split it into smaller records."]);
+        }
+
         return (new ChipHoursConsumed(r.UsageId!, r.CommitmentId!, r.Provider!, chip, r.Region, r.ChipHours.Value,
             r.Start.Value, r.End!.Value, r.Tokens, rate.PricePerChipHour, amount, rate.Source, now), []);
+    }
+
+    /// <summary>A required string field that must pass <paramref name="rule"/>; true when it did.</summary>
+    private static bool Require(string? value, string field, Func<string, string?> rule, List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            errors.Add($"{field} is required.");
+            return false;
+        }
+
+        if (rule(value) is { } wrong)
+        {
+            errors.Add($"{field} {wrong}");
+            return false;
+        }
+
+        return true;
+    }
+
+    private static bool CheckInstant(Instant? value, string field, string example, List<string> errors)
+    {
+        if (value is not { } instant)
+        {
+            errors.Add($"{field} is required (an ISO-8601 instant such as {example}).");
+            return false;
+        }
+
+        if (Limits.InstantInRange(instant) is { } wrong)
+        {
+            errors.Add($"{field} {wrong}");
+            return false;
+        }
+
+        return true;
     }
 }

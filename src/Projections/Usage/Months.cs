@@ -14,13 +14,14 @@ public static class Months
         return $"{date.Year:0000}-{date.Month:00}";
     }
 
+    /// <summary>A yyyy-MM month inside the ledger's calendar (2000-01 to 2100-12).</summary>
     public static bool TryParse(string? text, out YearMonth month)
     {
         month = default;
         if (text is not { Length: 7 } || text[4] != '-'
             || !int.TryParse(text.AsSpan(0, 4), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var y)
             || !int.TryParse(text.AsSpan(5, 2), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var m)
-            || m is < 1 or > 12 || y < 1)
+            || m is < 1 or > 12 || y < Limits.FirstDate.Year || y > Limits.LastDate.Year)
         {
             return false;
         }

@@ -52,7 +52,7 @@ public class Integration_events(LedgerFixture fixture) : LedgerTest(fixture)
         await Create(Deal("atomic"));
         await Sql("""
             create or replace function ledger.fail_achievement() returns trigger language plpgsql as $$
-            begin raise exception 'injected failure'; end $$;
+            begin raise exception using errcode = 'serialization_failure', message = 'injected failure'; end $$;
             create trigger fail_achievement before insert on ledger.mt_events for each row
                 when (new.type = 'milestone_achieved') execute function ledger.fail_achievement();
             """);

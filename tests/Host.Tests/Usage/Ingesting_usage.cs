@@ -171,10 +171,11 @@ public class Ingesting_usage(LedgerFixture fixture) : UsageTest(fixture)
     [Fact]
     public async Task A_batch_whose_write_failed_is_accepted_whole_when_retried()
     {
-        // Make the event append fail inside the transaction, after the usage ids were claimed.
+        // Make the event append fail inside the transaction, after the usage ids were claimed, with an error a retry can cure
+        // (a serialization failure): only such a transient failure is a 503.
         await Sql("""
             create or replace function ledger.fail_usage_write() returns trigger language plpgsql as $$
-            begin raise exception 'injected failure for %', new.data->>'usageId'; end $$;
+            begin raise exception using errcode = 'serialization_failure', message = 'injected failure for ' || (new.data->>'usageId'); end $$;
             create trigger fail_usage_write before insert on ledger.mt_events for each row
                 when (new.data->>'usageId' = 'boom') execute function ledger.fail_usage_write();
             """);

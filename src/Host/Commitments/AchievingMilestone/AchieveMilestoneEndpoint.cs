@@ -17,23 +17,20 @@ public static class AchieveMilestoneEndpoint
         ClaimsPrincipal user, HttpRequest http, CancellationToken ct)
     {
         var errors = new List<(string, string)>();
-        if (request?.AchievedOn is null)
-        {
-            errors.Add(("achievedOn", "achievedOn is required: the business date the milestone happened (yyyy-MM-dd)."));
-        }
-
+        var achievedOn = Fields.Date(request?.AchievedOn, "achievedOn", errors, why: "the business date the milestone happened");
         if (string.IsNullOrWhiteSpace(request?.Evidence))
         {
             errors.Add(("evidence", "evidence is required: say what proves the milestone (a report, a link, a reference)."));
         }
 
+        var evidence = Fields.Text(request?.Evidence, "evidence", errors);
         if (errors.Count > 0)
         {
             return Task.FromResult<IResult>(Problems.Invalid(errors));
         }
 
-        var command = new AchieveMilestone(id, milestoneId, request!.AchievedOn!.Value, request.Evidence!.Trim(), Caller.From(user).Name);
-        return CommitmentStream.Decide(session, bus, id, CommitmentStream.ExpectedVersion(request.ExpectedVersion, http),
+        var command = new AchieveMilestone(id, milestoneId, achievedOn!.Value, evidence!, Caller.From(user).Name);
+        return CommitmentStream.Decide(session, bus, id, CommitmentStream.ExpectedVersion(request!.ExpectedVersion, http),
             state => AchieveMilestoneDecider.Decide(command, state, clock.GetCurrentInstant()), ct);
     }
 }

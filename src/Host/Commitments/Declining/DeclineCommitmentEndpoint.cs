@@ -15,7 +15,15 @@ public static class DeclineCommitmentEndpoint
     [Tags("Commitments")]
     public static Task<IResult> Post(string id, DeclineRequest? request, IDocumentSession session, IMessageBus bus, IClock clock, ClaimsPrincipal user, HttpRequest http, CancellationToken ct)
     {
-        var command = new DeclineCommitment(id, request?.DeclinedOn, request?.Reason, Caller.From(user).Name);
+        var errors = new List<(string, string)>();
+        var declinedOn = Fields.Date(request?.DeclinedOn, "declinedOn", errors, required: false);
+        var reason = Fields.Text(request?.Reason, "reason", errors);
+        if (errors.Count > 0)
+        {
+            return Task.FromResult<IResult>(Problems.Invalid(errors));
+        }
+
+        var command = new DeclineCommitment(id, declinedOn, reason, Caller.From(user).Name);
         return CommitmentStream.Decide(session, bus, id, CommitmentStream.ExpectedVersion(request?.ExpectedVersion, http),
             state => DeclineCommitmentDecider.Decide(command, state, clock.GetCurrentInstant()), ct);
     }

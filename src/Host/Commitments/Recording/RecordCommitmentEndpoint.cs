@@ -1,16 +1,14 @@
 using System.Security.Claims;
-using System.Text.RegularExpressions;
 using ComputeLedger.Host.Infrastructure;
 using ComputeLedger.Ledger.Commitments;
 using ComputeLedger.Ledger.Commitments.Recording;
 using ComputeLedger.Host.Integration;
+using ComputeLedger.Projections.Catalog;
 using Marten;
 using Wolverine;
 using Wolverine.Http;
 
 namespace ComputeLedger.Host.Commitments.Recording;
-
-public sealed record MoneyBody(decimal? Amount, string? Currency);
 
 public sealed record ThresholdBody(MoneyBody? Spend, decimal? ChipHours);
 
@@ -36,13 +34,19 @@ public sealed record RecordCommitmentRequest(
     List<TrancheBody?>? Tranches,
     ComputeCommitmentBody? ComputeCommitment);
 
-public static partial class RecordCommitmentEndpoint
+public static class RecordCommitmentEndpoint
 {
     [WolverinePost("/api/commitments", OperationId = "RecordCommitment")]
     [Tags("Commitments")]
-    public static async Task<IResult> Post(RecordCommitmentRequest request, IDocumentSession session, IMessageBus bus, IClock clock, ClaimsPrincipal user, CancellationToken ct)
+    public static async Task<IResult> Post(RecordCommitmentRequest? request, IDocumentSession session, IMessageBus bus, IClock clock, ClaimsPrincipal user, CancellationToken ct)
     {
-        var (command, errors) = ToCommand(request, Caller.From(user));
+        if (request is null)
+        {
+            return Problems.Invalid("body", "the body must be a JSON object describing the commitment (see the README's example).");
+        }
+
+        var catalog = (await session.Query<ChipView>().ToListAsync(ct)).Select(c => c.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var (command, errors) = ToCommand(request, Caller.From(user), catalog);
         if (command is null)
         {
             return Problems.Invalid(errors);
@@ -66,27 +70,29 @@ public static partial class RecordCommitmentEndpoint
         return TypedResults.Created($"/api/commitments/{command.Terms.CommitmentId}/eligibility", EligibilityResponse.From(view!));
     }
 
-    /// <summary>Shape validation of the body: every missing or malformed field is named, all at once.</summary>
-    public static (RecordCommitment? Command, IReadOnlyList<(string Field, string Message)> Errors) ToCommand(RecordCommitmentRequest r, Caller caller)
+    /// <summary>Shape validation of the body: every missing or malformed field is named, all at once. <paramref name="catalog"/> holds the chip names the ledger knows.</summary>
+    public static (RecordCommitment? Command, IReadOnlyList<(string Field, string Message)> Errors) ToCommand(RecordCommitmentRequest r, Caller caller,
+        IReadOnlySet<string> catalog)
     {
         var errors = new List<(string, string)>();
 
-        var id = RequireId(r.CommitmentId, "commitmentId", errors);
-        var investor = Require(r.Investor, "investor", errors);
-        var partner = Require(r.Partner, "partner", errors);
-        var provider = Require(r.Provider, "provider", errors);
-        var headline = RequireMoney(r.Headline, "headline", errors);
-        var upfront = r.Upfront is null ? headline is { } h ? Money.Zero(h.Currency) : (Money?)null : RequireMoney(r.Upfront, "upfront", errors);
+        var id = Fields.Id(r.CommitmentId, "commitmentId", errors);
+        var investor = Fields.Name(r.Investor, "investor", errors);
+        var partner = Fields.Name(r.Partner, "partner", errors);
+        var provider = Fields.Name(r.Provider, "provider", errors);
+        var structure = Fields.Text(r.Structure, "structure", errors);
+        var headline = Fields.Money(r.Headline, "headline", errors);
+        var upfront = r.Upfront is null ? headline is { } h ? Money.Zero(h.Currency) : (Money?)null : Fields.Money(r.Upfront, "upfront", errors);
 
         CommitmentStatus? status = r.Status switch
         {
             null => null,
-            _ when Enum.TryParse<CommitmentStatus>(r.Status, ignoreCase: true, out var s) && s != CommitmentStatus.Declined => s,
+            _ when Enum.TryParse<CommitmentStatus>(r.Status, ignoreCase: true, out var s) && s != CommitmentStatus.Declined && Enum.IsDefined(s) => s,
             _ => null,
         };
         if (status is null)
         {
-            errors.Add(("status", r.Status is null ? "status is required: Offered or Signed." : $"status must be Offered or Signed, not '{r.Status}'."));
+            errors.Add(("status", r.Status is null ? "status is required: Offered or Signed." : "status must be Offered or Signed."));
         }
         else if (status == CommitmentStatus.Signed && r.SignedOn is null)
         {
@@ -97,10 +103,29 @@ public static partial class RecordCommitmentEndpoint
             errors.Add(("signedOn", "an Offered commitment has no signedOn date until it is signed (POST .../sign)."));
         }
 
-        var milestones = new List<MilestoneDefinition>();
-        for (var i = 0; i < (r.Milestones?.Count ?? 0); i++)
+        var signedOn = Fields.Date(r.SignedOn, "signedOn", errors, required: false);
+        var milestones = Milestones(r.Milestones, errors);
+        var tranches = Tranches(r.Tranches, errors);
+        var compute = r.ComputeCommitment is null ? null : Compute(r.ComputeCommitment, provider, catalog, errors);
+
+        if (errors.Count > 0 || id is null || investor is null || partner is null || provider is null || headline is null || upfront is null)
         {
-            var m = r.Milestones![i];
+            return (null, errors);
+        }
+
+        var terms = new CommitmentTerms(id, investor, partner, provider, structure ?? "", headline.Value, upfront.Value, milestones, tranches, compute);
+        var violations = terms.Violations();
+        return violations.Count > 0
+            ? (null, violations)
+            : (new RecordCommitment(terms, status == CommitmentStatus.Signed ? signedOn : null, caller.Name), []);
+    }
+
+    private static List<MilestoneDefinition> Milestones(List<MilestoneBody?>? bodies, List<(string, string)> errors)
+    {
+        var milestones = new List<MilestoneDefinition>();
+        for (var i = 0; i < (bodies?.Count ?? 0); i++)
+        {
+            var m = bodies![i];
             var field = $"milestones[{i}]";
             if (m is null)
             {
@@ -108,7 +133,8 @@ public static partial class RecordCommitmentEndpoint
                 continue;
             }
 
-            var milestoneId = RequireId(m.MilestoneId, $"{field}.milestoneId", errors);
+            var milestoneId = Fields.Id(m.MilestoneId, $"{field}.milestoneId", errors);
+            var description = Fields.Text(m.Description, $"{field}.description", errors);
             MilestoneKind? kind = (m.Kind ?? "attested").ToLowerInvariant() switch
             {
                 "attested" => MilestoneKind.Attested,
@@ -117,28 +143,47 @@ public static partial class RecordCommitmentEndpoint
             };
             if (kind is null)
             {
-                errors.Add(($"{field}.kind", $"kind must be 'attested' or 'consumption', not '{m.Kind}'."));
+                errors.Add(($"{field}.kind", "kind must be 'attested' or 'consumption'."));
             }
 
             ConsumptionThreshold? threshold = null;
             if (kind == MilestoneKind.Consumption)
             {
-                var spend = m.Threshold?.Spend is null ? null : RequireMoney(m.Threshold.Spend, $"{field}.threshold.spend", errors);
-                threshold = new ConsumptionThreshold(spend, m.Threshold?.ChipHours);
+                var spend = m.Threshold?.Spend is null ? null : Fields.Money(m.Threshold.Spend, $"{field}.threshold.spend", errors);
+                var hours = m.Threshold?.ChipHours;
+                if (hours is { } h && Limits.Amount(h, Limits.ChipHoursDecimals) is { } wrong)
+                {
+                    errors.Add(($"{field}.threshold.chipHours", $"{field}.threshold.chipHours {wrong}"));
+                }
+
+                threshold = new ConsumptionThreshold(spend, hours);
             }
 
+            var chips = new List<string>();
+            for (var c = 0; c < (m.Chips?.Count ?? 0); c++)
+            {
+                if (Fields.Id(m.Chips![c], $"{field}.chips[{c}]", errors) is { } chip)
+                {
+                    chips.Add(chip);
+                }
+            }
+
+            var deadline = Fields.Date(m.Deadline, $"{field}.deadline", errors, required: false);
             if (milestoneId is not null && kind is not null)
             {
-                var chips = m.Chips?.Where(c => !string.IsNullOrWhiteSpace(c)).Select(c => c!.Trim()).ToList();
-                milestones.Add(new MilestoneDefinition(milestoneId, m.Description ?? "", kind.Value, threshold,
-                    chips is { Count: > 0 } ? chips : null, m.Deadline));
+                milestones.Add(new MilestoneDefinition(milestoneId, description ?? "", kind.Value, threshold, chips is { Count: > 0 } ? chips : null, deadline));
             }
         }
 
+        return milestones;
+    }
+
+    private static List<TrancheDefinition> Tranches(List<TrancheBody?>? bodies, List<(string, string)> errors)
+    {
         var tranches = new List<TrancheDefinition>();
-        for (var i = 0; i < (r.Tranches?.Count ?? 0); i++)
+        for (var i = 0; i < (bodies?.Count ?? 0); i++)
         {
-            var t = r.Tranches![i];
+            var t = bodies![i];
             var field = $"tranches[{i}]";
             if (t is null)
             {
@@ -146,117 +191,58 @@ public static partial class RecordCommitmentEndpoint
                 continue;
             }
 
-            var trancheId = RequireId(t.TrancheId, $"{field}.trancheId", errors);
-            var amount = RequireMoney(t.Amount, $"{field}.amount", errors);
-            var needs = t.Milestones ?? [];
-            if (needs.Any(string.IsNullOrWhiteSpace))
+            var trancheId = Fields.Id(t.TrancheId, $"{field}.trancheId", errors);
+            var amount = Fields.Money(t.Amount, $"{field}.amount", errors);
+            var needs = new List<string>();
+            for (var n = 0; n < (t.Milestones?.Count ?? 0); n++)
             {
-                errors.Add(($"{field}.milestones", "milestone ids cannot be empty."));
+                if (Fields.Id(t.Milestones![n], $"{field}.milestones[{n}]", errors) is { } need)
+                {
+                    needs.Add(need);
+                }
             }
 
             if (trancheId is not null && amount is not null)
             {
-                tranches.Add(new TrancheDefinition(trancheId, amount.Value, needs.Where(n => !string.IsNullOrWhiteSpace(n)).Select(n => n!).ToList()));
+                tranches.Add(new TrancheDefinition(trancheId, amount.Value, needs));
             }
         }
 
-        ComputeCommitment? compute = null;
-        if (r.ComputeCommitment is { } c)
-        {
-            var computeProvider = c.Provider ?? provider;
-            if (computeProvider is not null && provider is not null && computeProvider != provider)
-            {
-                errors.Add(("computeCommitment.provider", $"the compute commitment is with '{computeProvider}' but the commitment's provider is '{provider}'."));
-            }
-
-            var chips = c.Chips ?? [];
-            if (chips.Any(string.IsNullOrWhiteSpace))
-            {
-                errors.Add(("computeCommitment.chips", "chip names cannot be empty."));
-            }
-
-            var spend = RequireMoney(c.CommittedSpend, "computeCommitment.committedSpend", errors);
-            if (c.TermStart is null)
-            {
-                errors.Add(("computeCommitment.termStart", "termStart is required (yyyy-MM-dd)."));
-            }
-
-            if (c.TermEnd is null)
-            {
-                errors.Add(("computeCommitment.termEnd", "termEnd is required (yyyy-MM-dd)."));
-            }
-
-            if (spend is not null && c.TermStart is not null && c.TermEnd is not null && computeProvider is not null)
-            {
-                compute = new ComputeCommitment(computeProvider, chips.Where(x => !string.IsNullOrWhiteSpace(x)).Select(x => x!).Distinct().ToList(),
-                    spend.Value, c.TermStart.Value, c.TermEnd.Value);
-            }
-        }
-
-        if (errors.Count > 0 || id is null || investor is null || partner is null || provider is null || headline is null || upfront is null)
-        {
-            return (null, errors);
-        }
-
-        var terms = new CommitmentTerms(id, investor, partner, provider, r.Structure ?? "", headline.Value, upfront.Value, milestones, tranches, compute);
-        var violations = terms.Violations();
-        return violations.Count > 0
-            ? (null, violations)
-            : (new RecordCommitment(terms, status == CommitmentStatus.Signed ? r.SignedOn : null, caller.Name), []);
+        return tranches;
     }
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
-    private static partial Regex IdPattern();
-
-    private static string? Require(string? value, string field, List<(string, string)> errors)
+    private static ComputeCommitment? Compute(ComputeCommitmentBody c, string? provider, IReadOnlySet<string> catalog, List<(string, string)> errors)
     {
-        if (string.IsNullOrWhiteSpace(value))
+        var computeProvider = c.Provider is null ? provider : Fields.Name(c.Provider, "computeCommitment.provider", errors);
+        if (computeProvider is not null && provider is not null && computeProvider != provider)
         {
-            errors.Add((field, $"{field} is required."));
-            return null;
+            errors.Add(("computeCommitment.provider", $"the compute commitment is with '{computeProvider}' but the commitment's provider is '{provider}'."));
         }
 
-        return value.Trim();
-    }
-
-    internal static string? RequireId(string? value, string field, List<(string, string)> errors)
-    {
-        var id = Require(value, field, errors);
-        if (id is not null && !IdPattern().IsMatch(id))
+        var chips = new List<string>();
+        for (var i = 0; i < (c.Chips?.Count ?? 0); i++)
         {
-            errors.Add((field, $"{field} '{id}' must be 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit."));
-            return null;
+            var field = $"computeCommitment.chips[{i}]";
+            if (Fields.Id(c.Chips![i], field, errors) is not { } chip)
+            {
+                continue;
+            }
+
+            if (!catalog.Contains(chip))
+            {
+                errors.Add((field, $"chip '{chip}' is not in the chip catalog (GET /api/chips); add it with POST /api/chips first."));
+            }
+            else if (!chips.Contains(chip, StringComparer.OrdinalIgnoreCase))
+            {
+                chips.Add(chip);
+            }
         }
 
-        return id;
-    }
-
-    internal static Money? RequireMoney(MoneyBody? value, string field, List<(string, string)> errors)
-    {
-        if (value is null)
-        {
-            errors.Add((field, $"{field} is required, as {{ \"amount\": 1000, \"currency\": \"USD\" }}."));
-            return null;
-        }
-
-        var ok = true;
-        if (value.Amount is null)
-        {
-            errors.Add(($"{field}.amount", $"{field}.amount is required."));
-            ok = false;
-        }
-        else if (value.Amount < 0)
-        {
-            errors.Add(($"{field}.amount", $"{field}.amount cannot be negative."));
-            ok = false;
-        }
-
-        if (!Money.IsCurrencyCode(value.Currency))
-        {
-            errors.Add(($"{field}.currency", $"{field}.currency must be a three-letter ISO 4217 code such as USD, not '{value.Currency}'."));
-            ok = false;
-        }
-
-        return ok ? new Money(value.Amount!.Value, value.Currency!) : null;
+        var spend = Fields.Money(c.CommittedSpend, "computeCommitment.committedSpend", errors);
+        var termStart = Fields.Date(c.TermStart, "computeCommitment.termStart", errors, why: "the first day of the term");
+        var termEnd = Fields.Date(c.TermEnd, "computeCommitment.termEnd", errors, why: "the last day of the term");
+        return spend is not null && termStart is not null && termEnd is not null && computeProvider is not null
+            ? new ComputeCommitment(computeProvider, chips, spend.Value, termStart.Value, termEnd.Value)
+            : null;
     }
 }

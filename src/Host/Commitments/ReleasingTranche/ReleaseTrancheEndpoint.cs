@@ -16,13 +16,14 @@ public static class ReleaseTrancheEndpoint
     public static Task<IResult> Post(string id, string trancheId, ReleaseTrancheRequest? request, IDocumentSession session, IMessageBus bus, IClock clock,
         ClaimsPrincipal user, HttpRequest http, CancellationToken ct)
     {
-        if (request?.ReleasedOn is not { } releasedOn)
+        var errors = new List<(string, string)>();
+        if (Fields.Date(request?.ReleasedOn, "releasedOn", errors, why: "the business date the tranche is paid") is not { } releasedOn)
         {
-            return Task.FromResult<IResult>(Problems.Invalid("releasedOn", "releasedOn is required: the business date the tranche is paid (yyyy-MM-dd)."));
+            return Task.FromResult<IResult>(Problems.Invalid(errors));
         }
 
         var command = new ReleaseTranche(id, trancheId, releasedOn, Caller.From(user).Name);
-        return CommitmentStream.Decide(session, bus, id, CommitmentStream.ExpectedVersion(request.ExpectedVersion, http),
+        return CommitmentStream.Decide(session, bus, id, CommitmentStream.ExpectedVersion(request!.ExpectedVersion, http),
             state => ReleaseTrancheDecider.Decide(command, state, clock.GetCurrentInstant()), ct);
     }
 }

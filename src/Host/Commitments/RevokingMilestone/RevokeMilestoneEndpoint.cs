@@ -21,7 +21,13 @@ public static class RevokeMilestoneEndpoint
             return Task.FromResult<IResult>(Problems.Invalid("reason", "reason is required: say why the attestation was made in error."));
         }
 
-        var command = new RevokeMilestone(id, milestoneId, request.Reason.Trim(), Caller.From(user).Name);
+        var errors = new List<(string, string)>();
+        if (Fields.Text(request.Reason, "reason", errors) is not { } reason)
+        {
+            return Task.FromResult<IResult>(Problems.Invalid(errors));
+        }
+
+        var command = new RevokeMilestone(id, milestoneId, reason, Caller.From(user).Name);
         return CommitmentStream.Decide(session, bus, id, CommitmentStream.ExpectedVersion(request.ExpectedVersion, http),
             state => RevokeMilestoneDecider.Decide(command, state, clock.GetCurrentInstant()), ct);
     }

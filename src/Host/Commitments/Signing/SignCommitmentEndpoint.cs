@@ -15,13 +15,14 @@ public static class SignCommitmentEndpoint
     [Tags("Commitments")]
     public static Task<IResult> Post(string id, SignRequest? request, IDocumentSession session, IMessageBus bus, IClock clock, ClaimsPrincipal user, HttpRequest http, CancellationToken ct)
     {
-        if (request?.SignedOn is not { } signedOn)
+        var errors = new List<(string, string)>();
+        if (Fields.Date(request?.SignedOn, "signedOn", errors, why: "the day the deal was signed, e.g. { \"signedOn\": \"2024-03-27\" }") is not { } signedOn)
         {
-            return Task.FromResult<IResult>(Problems.Invalid("signedOn", "signedOn is required (yyyy-MM-dd), e.g. { \"signedOn\": \"2024-03-27\" }."));
+            return Task.FromResult<IResult>(Problems.Invalid(errors));
         }
 
         var command = new SignCommitment(id, signedOn, Caller.From(user).Name);
-        return CommitmentStream.Decide(session, bus, id, CommitmentStream.ExpectedVersion(request.ExpectedVersion, http),
+        return CommitmentStream.Decide(session, bus, id, CommitmentStream.ExpectedVersion(request!.ExpectedVersion, http),
             state => SignCommitmentDecider.Decide(command, state, clock.GetCurrentInstant()), ct);
     }
 }

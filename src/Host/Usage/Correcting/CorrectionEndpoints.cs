@@ -32,7 +32,13 @@ public static class CorrectionEndpoints
             return Problems.Invalid("reason", "reason is required: say why the record is withdrawn.");
         }
 
-        var command = new VoidUsage(usageId, request.Reason.Trim(), Caller.From(user).Name);
+        var errors = new List<(string, string)>();
+        if (Fields.Text(request.Reason, "reason", errors) is not { } reason)
+        {
+            return Problems.Invalid(errors);
+        }
+
+        var command = new VoidUsage(usageId, reason, Caller.From(user).Name);
         var now = clock.GetCurrentInstant();
         return await Decide(session, bus, usageId, now, (record, _) => UsageCorrectionDecider.Decide(command, record, now), ct);
     }
@@ -47,7 +53,14 @@ public static class CorrectionEndpoints
             return Problems.Invalid("chipHours", "send at least one of chipHours, start, end or tokens with its corrected value.");
         }
 
-        var command = new CorrectUsage(usageId, request.ChipHours, request.Start, request.End, request.Tokens, request.Reason, Caller.From(user).Name);
+        var errors = new List<(string, string)>();
+        var reason = Fields.Text(request.Reason, "reason", errors);
+        if (errors.Count > 0)
+        {
+            return Problems.Invalid(errors);
+        }
+
+        var command = new CorrectUsage(usageId, request.ChipHours, request.Start, request.End, request.Tokens, reason, Caller.From(user).Name);
         var now = clock.GetCurrentInstant();
         return await Decide(session, bus, usageId, now, (record, books) =>
             UsageCorrectionDecider.Decide(command, record, at => RateBook.Price(books.Provider, books.Overrides, record.Chip, record.Region, at), now), ct);

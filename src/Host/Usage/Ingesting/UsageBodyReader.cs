@@ -50,10 +50,17 @@ public static class UsageBodyReader
         }
         catch (JsonException e)
         {
-            return (null, Problems.Status(StatusCodes.Status400BadRequest, "Malformed usage batch",
-                $"{e.Message} Nothing was stored; fix the body and resend it."));
+            var (field, message) = JsonShape.Explain(typeof(UsageBatchBody), e);
+            return (null, Malformed(field, message));
+        }
+        catch (MalformedLineException e)
+        {
+            return (null, Malformed(e.Field, e.Message));
         }
     }
+
+    private static IResult Malformed(string field, string message) =>
+        Problems.Invalid([(field, $"{message} Nothing of the batch was stored; fix it and resend the batch.")]);
 
     private static IResult TooLarge(string detail) =>
         Problems.Status(StatusCodes.Status413PayloadTooLarge, "Usage batch too large", detail + " Nothing was stored.");
@@ -83,7 +90,8 @@ public static class UsageBodyReader
             }
             catch (JsonException e)
             {
-                throw new JsonException($"Line {lineNumber}: {e.Message}", e);
+                var (field, message) = JsonShape.Explain(typeof(UsageRecordBody), e, $"records[{records.Count}].");
+                throw new MalformedLineException(field, $"line {lineNumber}: {message}");
             }
 
             if (records.Count > IngestUsageEndpoint.MaxRecords)
@@ -96,6 +104,11 @@ public static class UsageBodyReader
     }
 
     private sealed class BodyTooLargeException : Exception;
+
+    private sealed class MalformedLineException(string field, string message) : Exception(message)
+    {
+        public string Field { get; } = field;
+    }
 
     /// <summary>Counts what is read and stops past the limit, whatever the Content-Length said (chunked bodies).</summary>
     private sealed class LimitedStream(Stream inner, long limit) : Stream

@@ -230,5 +230,5 @@ public sealed record MonthRange(string From, string To, bool Explicit)
 
     public static IResult Invalid(string? from, string? to) => Problems.Invalid(
         [(string.IsNullOrEmpty(from) || Projections.Usage.Months.TryParse(from, out _) ? "to" : "from",
-            $"from and to are months written yyyy-MM (e.g. 2025-01), with from <= to; got from='{from}', to='{to}'.")]);
+            "from and to are months written yyyy-MM between 2000-01 and 2100-12 (e.g. 2025-01), with from <= to.")]);
 }

@@ -52,9 +52,24 @@ public static class UsageCorrectionDecider
         var start = command.Start ?? record.Current.Start;
         var end = command.End ?? record.Current.End;
         var tokens = command.Tokens ?? record.Current.Tokens;
-        if (hours <= 0)
+        if (Limits.ChipHours(hours) is { } badHours)
         {
-            throw RuleViolation.Invalid("chipHours", $"chipHours must be greater than 0, got {hours}.");
+            throw RuleViolation.Invalid("chipHours", $"chipHours {badHours}");
+        }
+
+        if (Limits.InstantInRange(start) is { } badStart)
+        {
+            throw RuleViolation.Invalid("start", $"start {badStart}");
+        }
+
+        if (Limits.InstantInRange(end) is { } badEnd)
+        {
+            throw RuleViolation.Invalid("end", $"end {badEnd}");
+        }
+
+        if (tokens is { } t && Limits.Tokens(t) is { } badTokens)
+        {
+            throw RuleViolation.Invalid("tokens", $"tokens {badTokens}");
         }
 
         if (end <= start)
@@ -74,7 +89,13 @@ public static class UsageCorrectionDecider
 
         var rate = price(start) ?? throw RuleViolation.Invalid("start",
             $"no rate applies to chip '{record.Chip}' in region '{record.Region ?? "(none)"}' of provider '{record.Provider}' at {start}.");
-        var after = new UsageFigures(hours, start, end, tokens, rate.PricePerChipHour, rate.PricePerChipHour.Times(hours).ToCents(), rate.Source);
+        var amount = rate.PricePerChipHour.Times(hours).ToCents();
+        if (Limits.Amount(amount.Amount, null) is { } tooMuch)
+        {
+            throw RuleViolation.Invalid("chipHours", $"the corrected amount ({hours} chip-hours at {rate.PricePerChipHour}) {tooMuch}");
+        }
+
+        var after = new UsageFigures(hours, start, end, tokens, rate.PricePerChipHour, amount, rate.Source);
         if (after == record.Current)
         {
             return [];
