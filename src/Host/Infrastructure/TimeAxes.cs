@@ -31,32 +31,37 @@ public sealed record TimeAxes(Instant? ValidBefore, Instant? KnownBefore)
             return null;
         }
 
-        Instant? bound = null;
+        // A date means "before the end of that day"; an instant "at or before it". Both become an exclusive bound.
+        Instant? at = null;
+        var wholeDay = false;
         if (LocalDatePattern.Iso.Parse(text) is { Success: true } date)
         {
-            bound = Limits.Date(date.Value) is null ? date.Value.PlusDays(1).AtStartOfDayInZone(DateTimeZone.Utc).ToInstant() : Limits.EndInstant.Plus(Duration.Epsilon);
+            (at, wholeDay) = (date.Value.AtStartOfDayInZone(DateTimeZone.Utc).ToInstant(), true);
         }
         else if (InstantPattern.ExtendedIso.Parse(text) is { Success: true } instant)
         {
-            bound = instant.Value.Plus(Duration.Epsilon);
+            at = instant.Value;
         }
         else if (OffsetDateTimePattern.ExtendedIso.Parse(text) is { Success: true } withOffset)
         {
-            bound = withOffset.Value.ToInstant().Plus(Duration.Epsilon);
+            // Converting a local time near the ends of NodaTime's calendar can overflow; such a year is out of range anyway.
+            at = withOffset.Value.Year is > 1999 and < 2101 ? withOffset.Value.ToInstant() : Instant.MinValue;
         }
 
-        if (bound is null)
+        if (at is not { } moment)
         {
             errors.Add((field, $"{field} must be a date (2025-12-31) or an ISO-8601 instant (2025-12-31T12:00:00Z or with an offset)."));
+            return null;
         }
-        else if (bound <= Limits.FirstInstant || bound > Limits.EndInstant)
+
+        if (Limits.InstantInRange(moment) is not null)
         {
             // Outside the ledger's calendar every answer would be empty or "everything", and date arithmetic near the
             // ends of what NodaTime can hold overflows: refuse it plainly instead.
             errors.Add((field, $"{field} must be between 2000-01-01 and 2100-12-31 (a date, or an instant in that range)."));
-            bound = null;
+            return null;
         }
 
-        return bound;
+        return wholeDay ? moment.Plus(Duration.FromDays(1)) : moment.Plus(Duration.Epsilon);
     }
 }
