@@ -24,6 +24,9 @@ public enum Expect
 
     /// <summary>Any answer but a 5xx, and nothing stored (an identical rate card posted again changes nothing).</summary>
     NotStored,
+
+    /// <summary>A control: the unmutated body, which must be accepted (2xx; for usage, every record).</summary>
+    Accepted,
 }
 
 /// <summary>One generated request. <see cref="Field"/> is the field or parameter the answer must name, when there is one.</summary>

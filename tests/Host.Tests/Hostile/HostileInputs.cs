@@ -15,7 +15,7 @@ public static class HostileInputs
 
     /// <summary>The ids of the state <see cref="Hostile_input_never_hurts_the_ledger"/> seeds before each group.</summary>
     public const string Deal = "amazon-anthropic", Offer = "offer-1", Achieved = "trillion-param-model", Pending = "aws-throughput-target",
-        Eligible = "t1", Usage = "seed-1";
+        Eligible = "t1", Usage = "seed-1", SecondOffer = "offer-2";
 
     public static readonly string[] Groups =
         ["reads", "commitments", "commitment-actions", "chips", "rates", "usage-json", "usage-ndjson", "corrections", "webhooks", "transport"];
@@ -40,6 +40,57 @@ public static class HostileInputs
             _ => throw new ArgumentOutOfRangeException(nameof(group), group, null),
         };
     }
+
+    /// <summary>
+    /// The unmutated bodies of a group, sent after its hostile inputs: each must be accepted, or the refusals above
+    /// could be the base body's fault rather than the mutation's.
+    /// </summary>
+    public static IReadOnlyList<HostileCase> Controls(string group) => group switch
+    {
+        "reads" =>
+        [
+            .. new[]
+            {
+                "/api/commitments", $"/api/commitments/{Deal}/eligibility", "/api/spend/chips?from=2025-01&to=2025-12", "/api/revenue/providers?from=2025-01&to=2025-12",
+                $"/api/commitments/{Deal}/drawdown", "/api/reconciliation", $"/api/explain/tranches/{Deal}/{Eligible}", "/api/explain/spend/AWS/Trainium2/2025-07",
+                "/api/explain/revenue/AWS/2025-07",
+            }.Select(p => new HostileCase("control", "GET", $"{p}{(p.Contains('?', StringComparison.Ordinal) ? '&' : '?')}asOf=2025-12-31&knownAt=2100-01-01", null, Analyst, Expect.Accepted)),
+            new HostileCase("control", "GET", "/api/restatements?knownFrom=2025-01-01&knownTo=2100-01-01", null, Analyst, Expect.Accepted),
+            new HostileCase("control", "GET", "/api/export/focus.csv?from=2025-07-01&to=2025-07-31&asOf=2025-12-31", null, Analyst, Expect.Accepted),
+        ],
+        "commitments" => [new("control", "POST", "/api/commitments", ValidDeal("control-deal").ToJsonString(), Admin, Expect.Accepted)],
+        "commitment-actions" or "transport" =>
+        [
+            new("control", "POST", $"/api/commitments/{Offer}/sign", """{ "signedOn": "2025-02-01" }""", Admin, Expect.Accepted),
+            new("control", "POST", $"/api/commitments/{SecondOffer}/decline", """{ "reason": "went elsewhere" }""", Admin, Expect.Accepted),
+            new("control", "POST", $"/api/commitments/{Deal}/milestones/{Pending}/achieve", AchieveBody, Admin, Expect.Accepted),
+            new("control", "POST", $"/api/commitments/{Deal}/tranches/{Eligible}/release", """{ "releasedOn": "2025-07-15" }""", Admin, Expect.Accepted),
+            new("control", "POST", $"/api/commitments/{Deal}/milestones/{Achieved}/revoke", """{ "reason": "paper retracted" }""", Admin, Expect.Accepted),
+        ],
+        "chips" => [new("control", "POST", "/api/chips", """{ "name": "HX-control", "vendor": "NVIDIA", "purpose": "training", "description": "a chip" }""", Admin, Expect.Accepted)],
+        "rates" =>
+        [
+            new("control", "POST", "/api/providers/AWS/rates", RatesBody, Admin, Expect.Accepted),
+            new("control", "POST", $"/api/commitments/{Deal}/rates", RatesBody, Admin, Expect.Accepted),
+        ],
+        "usage-json" => [new("control", "POST", "/api/usage", new JsonObject { ["records"] = new JsonArray(ValidRecord("control-1")) }.ToJsonString(), IngestKey, Expect.Accepted, Records: 1)],
+        "usage-ndjson" => [new("control", "POST", "/api/usage", ValidRecord("control-1").ToJsonString() + "\n", IngestKey, Expect.Accepted, null, "application/x-ndjson", 1)],
+        "corrections" =>
+        [
+            new("control", "POST", "/api/usage/seed-2/correct", CorrectBody, Admin, Expect.Accepted),
+            new("control", "POST", "/api/usage/seed-3/void", """{ "reason": "duplicate meter" }""", Admin, Expect.Accepted),
+        ],
+        "webhooks" => [new("control", "POST", "/api/webhooks", WebhookBody, Admin, Expect.Accepted)],
+        _ => throw new ArgumentOutOfRangeException(nameof(group), group, null),
+    };
+
+    private const string RatesBody = """
+        { "effectiveFrom": "2026-01-01", "rates": [ { "chip": "Trainium2", "region": "us-east-1", "pricePerChipHour": { "amount": 3.75, "currency": "USD" } } ] }
+        """;
+
+    private const string CorrectBody = """{ "chipHours": 1.5, "start": "2025-07-01T00:00:00Z", "end": "2025-07-01T01:00:00Z", "tokens": 900, "reason": "meter reset" }""";
+
+    private const string WebhookBody = """{ "url": "http://127.0.0.1:9/ledger", "eventTypes": [ "TrancheBecameEligible" ], "secret": "treasury-hook-secret-1234" }""";
 
     private const string Admin = "dev-admin", Analyst = "dev-analyst", IngestKey = "dev-ingest";
     private const string DecimalMax = "79228162514264337593543950335";
@@ -395,7 +446,7 @@ public static class HostileInputs
             ("currency XYZ throughout", "XYZ", "4000000000", "1000000000", "3000000000", "4000000000", "currency"),
             ("lower-case currency throughout", "usd", "4000000000", "1000000000", "3000000000", "4000000000", "currency"),
             ("headline over 10^15", "USD", "2000000000000000", "1000000000000000", "1000000000000000", "4000000000", "headline"),
-            ("headline near decimal max", "USD", DecimalMax, DecimalMax, "0", "4000000000", "headline"),
+            ("headline near decimal max", "USD", DecimalMax, "79228162514264337590543950335", "3000000000", "4000000000", "headline"),
             ("committedSpend near decimal max", "USD", "4000000000", "1000000000", "3000000000", DecimalMax, "committedSpend"),
             ("committedSpend over 10^15", "USD", "4000000000", "1000000000", "3000000000", "1000000000000001", "committedSpend"),
             ("negative amounts throughout", "USD", "-4000000000", "-1000000000", "-3000000000", "-4000000000", "headline"),
@@ -426,6 +477,8 @@ public static class HostileInputs
 
     // ---------- actions on a commitment ----------
 
+    private const string AchieveBody = """{ "achievedOn": "2025-06-30", "evidence": "model card v1" }""";
+
     private static IEnumerable<HostileCase> CommitmentActions(Random r)
     {
         (string Path, string Valid, (string Field, IEnumerable<(string Kind, string Json)> Values)[] Slots, bool BodyOptional)[] actions =
@@ -434,7 +487,7 @@ public static class HostileInputs
                 [("signedOn", BadDates("signedOn")), ("expectedVersion", ExpectedVersions())], false),
             ($"/api/commitments/{Offer}/decline", """{ "reason": "went elsewhere" }""",
                 [("reason", BadText("reason", r, required: false)), ("declinedOn", BadDates("declinedOn")), ("expectedVersion", ExpectedVersions())], true),
-            ($"/api/commitments/{Deal}/milestones/{Pending}/achieve", """{ "achievedOn": "2025-06-30", "evidence": "model card v1" }""",
+            ($"/api/commitments/{Deal}/milestones/{Pending}/achieve", AchieveBody,
                 [("achievedOn", BadDates("achievedOn")), ("evidence", BadText("evidence", r, required: false)), ("expectedVersion", ExpectedVersions())], false),
             ($"/api/commitments/{Deal}/milestones/{Achieved}/revoke", """{ "reason": "paper retracted" }""",
                 [("reason", BadText("reason", r, required: false)), ("expectedVersion", ExpectedVersions())], true),
@@ -464,9 +517,9 @@ public static class HostileInputs
         {
             var v = Uri.EscapeDataString(value);
             yield return new HostileCase(kind, "POST", $"/api/commitments/{v}/sign", """{ "signedOn": "2025-02-01" }""", Admin, Expect.Refused, "id");
-            yield return new HostileCase(kind, "POST", $"/api/commitments/{v}/milestones/{Pending}/achieve", """{ "achievedOn": "2025-06-30" }""", Admin, Expect.Refused, "id");
+            yield return new HostileCase(kind, "POST", $"/api/commitments/{v}/milestones/{Pending}/achieve", AchieveBody, Admin, Expect.Refused, "id");
             yield return new HostileCase(kind.Replace("commitment", "milestone", StringComparison.Ordinal), "POST",
-                $"/api/commitments/{Deal}/milestones/{v}/achieve", """{ "achievedOn": "2025-06-30" }""", Admin, Expect.Refused, "milestoneId");
+                $"/api/commitments/{Deal}/milestones/{v}/achieve", AchieveBody, Admin, Expect.Refused, "milestoneId");
             yield return new HostileCase(kind.Replace("commitment", "tranche", StringComparison.Ordinal), "POST",
                 $"/api/commitments/{Deal}/tranches/{v}/release", """{ "releasedOn": "2025-07-15" }""", Admin, Expect.Refused, "trancheId");
         }
@@ -521,9 +574,7 @@ public static class HostileInputs
 
     private static IEnumerable<HostileCase> Rates(Random r)
     {
-        var valid = J.Obj("""
-            { "effectiveFrom": "2026-01-01", "rates": [ { "chip": "Trainium2", "region": "us-east-1", "pricePerChipHour": { "amount": 3.75, "currency": "USD" } } ] }
-            """);
+        var valid = J.Obj(RatesBody);
         (string Path, IEnumerable<(string Kind, string Json)> Values)[] slots =
         [
             ("effectiveFrom", BadDates("effectiveFrom")),
@@ -705,7 +756,7 @@ public static class HostileInputs
             yield return new HostileCase(kind, "POST", $"/api/usage/{Usage}/void", text, Admin, Expect.Refused, null, contentType);
         }
 
-        var correctValid = J.Obj("""{ "chipHours": 1.5, "start": "2025-07-01T00:00:00Z", "end": "2025-07-01T01:00:00Z", "tokens": 900, "reason": "meter reset" }""");
+        var correctValid = J.Obj(CorrectBody);
         (string Path, IEnumerable<(string Kind, string Json)> Values)[] slots =
         [
             ("chipHours", BadChipHours()),
@@ -738,7 +789,7 @@ public static class HostileInputs
 
     private static IEnumerable<HostileCase> Webhooks(Random r)
     {
-        var valid = J.Obj("""{ "url": "http://127.0.0.1:9/ledger", "eventTypes": [ "TrancheBecameEligible" ], "secret": "treasury-hook-secret-1234" }""");
+        var valid = J.Obj(WebhookBody);
         (string Path, IEnumerable<(string Kind, string Json)> Values)[] slots =
         [
             ("url", [
@@ -782,7 +833,7 @@ public static class HostileInputs
         [
             ("/api/commitments", Admin, ValidDeal("hostile-transport").ToJsonString()),
             ($"/api/commitments/{Offer}/sign", Admin, """{ "signedOn": "2025-02-01" }"""),
-            ($"/api/commitments/{Deal}/milestones/{Pending}/achieve", Admin, """{ "achievedOn": "2025-06-30" }"""),
+            ($"/api/commitments/{Deal}/milestones/{Pending}/achieve", Admin, AchieveBody),
             ($"/api/commitments/{Deal}/tranches/{Eligible}/release", Admin, """{ "releasedOn": "2025-07-15" }"""),
             ("/api/chips", Admin, """{ "name": "HX-transport", "vendor": "NVIDIA", "purpose": "training" }"""),
             ("/api/providers/AWS/rates", Admin, SeedRates.Replace("2025-01-01", "2026-02-01", StringComparison.Ordinal)),

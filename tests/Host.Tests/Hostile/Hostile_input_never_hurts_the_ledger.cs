@@ -45,20 +45,34 @@ public sealed class Hostile_input_never_hurts_the_ledger(LedgerFixture shared, H
     {
         var ct = TestContext.Current.CancellationToken;
         var host = await ledger.Host(shared);
-        await Reset(host, ct);
         using var admin = Client(host, "dev-admin");
-        var webhookId = await Seed(host, admin, ct);
-
+        using var client = host.Server.CreateClient();
         var failures = new List<string>();
+
+        // First the unmutated bodies, which must be accepted, so each refusal below is the mutation's doing. They
+        // store, so the ledger is seeded afresh for the hostile inputs.
+        await Reset(host, ct);
+        await Seed(host, admin, ct);
+        foreach (var control in HostileInputs.Controls(group))
+        {
+            var (status, mediaType, text) = await Send(client, control, ct);
+            foreach (var problem in Judge(control, status, mediaType, text))
+            {
+                failures.Add($"CONTROL {status}: {problem} | {control.Describe()} | answer: {HostileCase.Show(text, 300)}");
+            }
+        }
+
+        await Reset(host, ct);
+        var webhookId = await Seed(host, admin, ct);
         var mishandled = new List<(string Answer, string Kind)>();
         var before = await Snapshot(host, admin, failures, ct);
         before.ShouldNotBeNull($"the seeded ledger is not healthy: {string.Join("; ", failures)}");
+        failures.ShouldBeEmpty();
 
         await using var db = new NpgsqlConnection(ledger.ConnectionString);
         await db.OpenAsync(ct);
         var counts = await Counts(db, ct);
         var cases = HostileInputs.For(group, webhookId);
-        using var client = host.Server.CreateClient();
         var clock = Stopwatch.StartNew();
         foreach (var input in cases)
         {
@@ -177,13 +191,22 @@ public sealed class Hostile_input_never_hurts_the_ledger(LedgerFixture shared, H
             case Expect.AnswersOrNamesParameter when status is >= 400 and < 500:
                 ProblemShape(input, status, mediaType, json, problems, parameter: true);
                 break;
+            case Expect.Accepted when status is < 200 or >= 300:
+                problems.Add($"the unmutated body was refused ({status}), so the refusals of its mutations prove nothing");
+                break;
+            case Expect.Accepted when input.Records > 0 && AcceptedRecords(json) != input.Records:
+                problems.Add("the unmutated usage was not accepted, so the rejections of its mutations prove nothing");
+                break;
             case Expect.AnswersOrNamesParameter:
             case Expect.NotStored:
+            case Expect.Accepted:
                 break;
         }
 
         return problems;
     }
+
+    private static int? AcceptedRecords(JsonNode? json) => json?["accepted"]?.GetValue<int>();
 
     private static void ProblemShape(HostileCase input, int status, string? mediaType, JsonNode? json, List<string> problems, bool parameter)
     {
@@ -268,6 +291,7 @@ public sealed class Hostile_input_never_hurts_the_ledger(LedgerFixture shared, H
         };
         await Expect201(admin.PostJson("/api/commitments", deal));
         await Expect201(admin.PostJson("/api/commitments", LedgerTest.Deal(HostileInputs.Offer, "Offered")));
+        await Expect201(admin.PostJson("/api/commitments", LedgerTest.Deal(HostileInputs.SecondOffer, "Offered")));
         await Expect201(admin.PostJson("/api/providers/AWS/rates", HostileInputs.SeedRates));
         (await admin.PostJson($"/api/commitments/{HostileInputs.Deal}/milestones/{HostileInputs.Achieved}/achieve",
             new { achievedOn = "2025-06-30", evidence = "model card" })).Code.ShouldBe(200);
