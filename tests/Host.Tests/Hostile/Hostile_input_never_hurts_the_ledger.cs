@@ -32,12 +32,13 @@ namespace ComputeLedger.Host.Tests.Hostile;
 ///   knownFrom, knownTo, path ids)            |   a 400 is a problem naming the parameter
 /// POST the seed's rate card again            | anything but a 5xx, and nothing stored
 /// </code>
+/// A NUL in a URL path is not sent: the in-process client refuses it, and Kestrel answers 400 before the endpoints.
 /// </remarks>
 public sealed class Hostile_input_never_hurts_the_ledger(LedgerFixture shared, HostileLedger ledger) : IClassFixture<HostileLedger>
 {
     public static TheoryData<string> Groups => [.. HostileInputs.Groups];
 
-    private static readonly string[] TypeNames = ["System.", "NodaTime.", "Nullable`"];
+    private static readonly string[] TypeNames = ["System.", "NodaTime.", "Nullable`", "ComputeLedger."];
 
     [Theory]
     [MemberData(nameof(Groups))]
