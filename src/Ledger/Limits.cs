@@ -24,6 +24,9 @@ public static partial class Limits
     public const int MaxNameLength = 128;
     public const int MaxTextLength = 2_000;
     public const int MinSecretLength = 16;
+
+    /// <summary>Milestones, tranches, chips of one commitment: a deal is read whole on every decision, so it stays small.</summary>
+    public const int MaxListItems = 100;
     public const int MaxSecretLength = 256;
 
     public static readonly LocalDate FirstDate = new(2000, 1, 1);

@@ -94,6 +94,9 @@ public static partial class JsonShape
 /// </summary>
 public sealed class JsonBodyGuard(RequestDelegate next, ILogger<JsonBodyGuard> logger)
 {
+    /// <summary>Commands, cards and registrations are small; only usage batches (16 MiB, read by their own endpoint) are large.</summary>
+    public const long MaxBytes = 1024 * 1024;
+
     public async Task InvokeAsync(HttpContext context)
     {
         var accepts = context.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>();
@@ -104,27 +107,57 @@ public sealed class JsonBodyGuard(RequestDelegate next, ILogger<JsonBodyGuard> l
             return;
         }
 
-        context.Request.EnableBuffering();
-        string? problemField = null;
-        string? problem = null;
-        if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
-            try
-            {
-                var parsed = await JsonSerializer.DeserializeAsync(context.Request.Body, requestType, Json.Options, context.RequestAborted);
-                if (parsed is null && !accepts!.IsOptional)
-                {
-                    (problemField, problem) = ("body", "expected a JSON object, not null.");
-                }
-            }
-            catch (JsonException e)
-            {
-                (problemField, problem) = JsonShape.Explain(requestType, e);
-            }
-
-            context.Request.Body.Position = 0;
+            limit.MaxRequestBodySize = MaxBytes;
         }
 
+        if (context.Request.ContentLength > MaxBytes)
+        {
+            logger.LogInformation("Refused {Method} {Path}: body of {Bytes} bytes", context.Request.Method, context.Request.Path, context.Request.ContentLength);
+            await Problems.Write(context, StatusCodes.Status413PayloadTooLarge, "Request body too large",
+                $"The body is {context.Request.ContentLength} bytes; this endpoint takes at most {MaxBytes} (1 MiB). Nothing was stored.");
+            return;
+        }
+
+        // The body is at most 1 MiB: read it once, check it, and hand the same bytes to the endpoint.
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        if (buffer.Length > MaxBytes)
+        {
+            await Problems.Write(context, StatusCodes.Status413PayloadTooLarge, "Request body too large",
+                $"The body is larger than {MaxBytes} bytes (1 MiB), the limit of this endpoint. Nothing was stored.");
+            return;
+        }
+
+        var bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        string? problemField = null;
+        string? problem = null;
+        if (bytes.Length > 0)
+        {
+            if (!System.Text.Unicode.Utf8.IsValid(bytes.Span))
+            {
+                // JSON is UTF-8 (RFC 8259); the parser skips unknown members without decoding them, so check it all.
+                (problemField, problem) = ("body", "not valid UTF-8: send the JSON text encoded as UTF-8.");
+            }
+            else
+            {
+                try
+                {
+                    var parsed = JsonSerializer.Deserialize(bytes.Span, requestType, Json.Options);
+                    if (parsed is null && !accepts!.IsOptional)
+                    {
+                        (problemField, problem) = ("body", "expected a JSON object, not null.");
+                    }
+                }
+                catch (JsonException e)
+                {
+                    (problemField, problem) = JsonShape.Explain(requestType, e);
+                }
+            }
+        }
+
+        context.Request.Body = new MemoryStream(bytes.ToArray(), writable: false);
         if (problem is null)
         {
             await next(context);

@@ -24,6 +24,14 @@ public sealed record TimeAxes(Instant? ValidBefore, Instant? KnownBefore)
         return errors.Count > 0 ? (null, Problems.Invalid(errors)) : (new TimeAxes(valid, known), null);
     }
 
+    /// <summary>One bound on its own (restatements' <c>knownFrom</c>/<c>knownTo</c>), named after its parameter.</summary>
+    public static (Instant? Bound, IResult? Problem) ParseOne(string? text, string field)
+    {
+        var errors = new List<(string, string)>();
+        var bound = Bound(text, field, errors);
+        return errors.Count > 0 ? (null, Problems.Invalid(errors)) : (bound, null);
+    }
+
     private static Instant? Bound(string? text, string field, List<(string, string)> errors)
     {
         if (string.IsNullOrWhiteSpace(text))

@@ -29,15 +29,15 @@ public static class RestatementQuery
             return Problems.Invalid("knownFrom", "knownFrom is required: the date or instant of the earlier report.");
         }
 
-        var (from, problemFrom) = TimeAxes.Parse(null, knownFrom);
-        var (to, problemTo) = TimeAxes.Parse(null, knownTo);
+        var (from, problemFrom) = TimeAxes.ParseOne(knownFrom, "knownFrom");
+        var (to, problemTo) = TimeAxes.ParseOne(knownTo, "knownTo");
         if ((problemFrom ?? problemTo) is { } problem)
         {
             return problem;
         }
 
-        var fromBound = from!.KnownBefore!.Value;
-        var toBound = to!.KnownBefore ?? clock.GetCurrentInstant().Plus(Duration.Epsilon);
+        var fromBound = from!.Value;
+        var toBound = to ?? clock.GetCurrentInstant().Plus(Duration.Epsilon);
         if (toBound < fromBound)
         {
             return Problems.Invalid("knownTo", "knownTo must not be before knownFrom.");

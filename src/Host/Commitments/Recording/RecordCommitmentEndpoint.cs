@@ -104,6 +104,17 @@ public static class RecordCommitmentEndpoint
         }
 
         var signedOn = Fields.Date(r.SignedOn, "signedOn", errors, required: false);
+        var oversized = new[] { ("milestones", r.Milestones?.Count), ("tranches", r.Tranches?.Count), ("computeCommitment.chips", r.ComputeCommitment?.Chips?.Count) }
+            .Concat(r.Tranches?.Select((t, i) => ($"tranches[{i}].milestones", t?.Milestones?.Count)) ?? [])
+            .Where(list => list.Item2 > Limits.MaxListItems)
+            .Select(list => (list.Item1, $"{list.Item1} lists {list.Item2} entries; a commitment has at most {Limits.MaxListItems}."))
+            .ToList();
+        if (oversized.Count > 0)
+        {
+            // Checked before the entries, so a huge list costs one answer, not one error per entry.
+            return (null, [.. errors, .. oversized]);
+        }
+
         var milestones = Milestones(r.Milestones, errors);
         var tranches = Tranches(r.Tranches, errors);
         var compute = r.ComputeCommitment is null ? null : Compute(r.ComputeCommitment, provider, catalog, errors);

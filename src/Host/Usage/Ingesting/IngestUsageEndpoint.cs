@@ -57,7 +57,8 @@ public static class IngestUsageEndpoint
     /// <summary>The whole ingestion decision and write, shared by the endpoint and the demo loader.</summary>
     public static async Task<IngestResult> Ingest(IDocumentSession session, IMessageBus bus, IReadOnlyList<UsageRecordBody?> records, Instant now, CancellationToken ct)
     {
-        var commitmentIds = records.Select(r => r?.CommitmentId).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
+        // Only well-formed ids are looked up: the others are rejected per record anyway, and a NUL would fail the query.
+        var commitmentIds = records.Select(r => r?.CommitmentId).OfType<string>().Where(id => Limits.Id(id) is null).Distinct(StringComparer.Ordinal).ToArray();
         var commitments = (await session.LoadManyAsync<TrancheEligibility>(ct, commitmentIds))
             .ToDictionary(c => c.CommitmentId, StringComparer.Ordinal);
         var bookIds = commitments.Values.Select(c => RateBookView.ProviderStream(c.Provider))

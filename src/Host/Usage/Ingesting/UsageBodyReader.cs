@@ -36,8 +36,8 @@ public static class UsageBodyReader
             var records = ndjson ? await ReadNdjson(body, ct) : await ReadJson(body, ct);
             if (records is null)
             {
-                return (null, Problems.Status(StatusCodes.Status400BadRequest, "Malformed usage batch",
-                    "The body must be a JSON object with a 'records' array: { \"records\": [ { \"usageId\": \"...\", ... } ] }."));
+                return (null, Problems.Invalid("records",
+                    "the body must be a JSON object with a 'records' array: { \"records\": [ { \"usageId\": \"...\", ... } ] }. Nothing was stored."));
             }
 
             return records.Count > IngestUsageEndpoint.MaxRecords
