@@ -33,7 +33,8 @@ public sealed class UsageBucket
     public string Currency { get; set; } = "";
     public decimal ChipHours { get; set; }
     public decimal Amount { get; set; }
-    public long Tokens { get; set; }
+    /// <summary>Decimal, like chip spend's: a month of large token counts passes long's range.</summary>
+    public decimal Tokens { get; set; }
     public decimal TokenizedAmount { get; set; }
     public long Records { get; set; }
 
@@ -139,7 +140,9 @@ public sealed class UsageBucketRows(string schema) : IProjection
         table.AddColumn<string>("currency").NotNull();
         table.AddColumn("chip_hours", "numeric").NotNull();
         table.AddColumn("amount", "numeric").NotNull();
-        table.AddColumn<long>("tokens").NotNull();
+        // numeric, not bigint: the upsert adds every page's tokens here, and a sum past bigint would fail the whole page.
+        // (Weasel alters an existing bigint column in place on startup.)
+        table.AddColumn("tokens", "numeric").NotNull();
         table.AddColumn("tokenized_amount", "numeric").NotNull();
         table.AddColumn<long>("records").NotNull();
         // Time-travel sums pick a grain and ranges of valid and known units; without this they read every bucket.
@@ -181,7 +184,7 @@ public sealed class UsageBucketRows(string schema) : IProjection
             insert into {schema}.{TableName} as b (id, provider, chip, commitment_id, month, month_index, grain, valid_unit, known_unit,
                 currency, chip_hours, amount, tokens, tokenized_amount, records)
             select * from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[], ?::text[], ?::int[], ?::int[],
-                ?::text[], ?::numeric[], ?::numeric[], ?::bigint[], ?::numeric[], ?::bigint[])
+                ?::text[], ?::numeric[], ?::numeric[], ?::numeric[], ?::numeric[], ?::bigint[])
             on conflict (id) do update set chip_hours = b.chip_hours + excluded.chip_hours, amount = b.amount + excluded.amount,
                 tokens = b.tokens + excluded.tokens, tokenized_amount = b.tokenized_amount + excluded.tokenized_amount,
                 records = b.records + excluded.records

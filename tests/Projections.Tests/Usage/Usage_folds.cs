@@ -84,4 +84,19 @@ public class Usage_folds
             rows.Single(r => r.Grain == grain && r.Month == "2025-08").Amount.ShouldBe(7m);
         }
     }
+
+    [Fact]
+    public void Token_totals_past_the_range_of_long_are_kept_exactly()
+    {
+        // 10,000 records of 10^15 tokens, each inside the limits, sum to 10^19: long.MaxValue is about 9.2 × 10^18.
+        var records = Enumerable.Range(0, 10_000).Select(i => (object)Consumed($"t-{i}", 1m, 7m, July, 1_000_000_000_000_000)).ToList();
+
+        var july = Spend("AWS|H100|2025-07", [.. records])!;
+        july.Tokens.ShouldBe(10_000_000_000_000_000_000m);
+        july.TokenizedSpend.ShouldBe(Usd(70_000m));
+
+        var known = new DateTimeOffset(2025, 7, 11, 9, 0, 0, TimeSpan.Zero);
+        var buckets = UsageBucketRows.Fold(records.Select(r => (JasperFx.Events.IEvent)new JasperFx.Events.Event<object>(r) { Timestamp = known }));
+        buckets.ShouldAllBe(b => b.Tokens == 10_000_000_000_000_000_000m);
+    }
 }

@@ -120,7 +120,7 @@ public static class UsageHistory
                 Currency = reader.GetString(5),
                 ChipHours = reader.GetDecimal(6),
                 Amount = reader.GetDecimal(7),
-                Tokens = (long)reader.GetDecimal(8),
+                Tokens = reader.GetDecimal(8),
                 TokenizedAmount = reader.GetDecimal(9),
                 Records = (long)reader.GetDecimal(10),
             });

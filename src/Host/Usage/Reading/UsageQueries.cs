@@ -8,7 +8,7 @@ using Wolverine.Http;
 
 namespace ComputeLedger.Host.Usage.Reading;
 
-public sealed record SpendRow(string Chip, string Provider, string Month, decimal ChipHours, Money Spend, long Tokens, decimal? CostPer1MTokens, long Records);
+public sealed record SpendRow(string Chip, string Provider, string Month, decimal ChipHours, Money Spend, decimal Tokens, decimal? CostPer1MTokens, long Records);
 
 public sealed record SpendResponse(IReadOnlyList<SpendRow> Rows, ProjectionLag Lag);
 
