@@ -2,6 +2,7 @@ using ComputeLedger.Host.Cli;
 using ComputeLedger.Host.Commitments;
 using ComputeLedger.Host.Infrastructure;
 using ComputeLedger.Host.Integration;
+using ComputeLedger.Host.Operations;
 using ComputeLedger.Host.Webhooks;
 using ComputeLedger.Host.Seed;
 using ComputeLedger.Host.Usage;
@@ -9,6 +10,7 @@ using JasperFx;
 using JasperFx.Events;
 using JasperFx.Events.Daemon;
 using Marten;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Scalar.AspNetCore;
 using Weasel.Core;
 using Wolverine;
@@ -37,6 +39,7 @@ builder.Services.AddMarten(services =>
         options.AddCommitments();
         options.AddUsage();
         options.AddWebhookDocuments();
+        options.AddDeadLetters();
         return options;
     })
     .UseLightweightSessions()
@@ -60,7 +63,7 @@ builder.Services.AddWolverineHttp();
 builder.Services.ConfigureSystemTextJsonForWolverineOrMinimalApi(o => Json.Configure(o.SerializerOptions));
 builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = Problems.FillInDetail);
 builder.Services.AddExceptionHandler<ClientErrorExceptionHandler>();
-builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("postgres");
+builder.Services.AddLedgerHealth();
 builder.Services.AddOpenApi();
 builder.Services.AddWebhookDelivery();
 builder.Services.AddHostedService<DemoDataSeeder>();
@@ -85,7 +88,8 @@ if (AnalystCli.Handles(args))
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseMiddleware<ApiKeyMiddleware>();
-app.MapHealthChecks("/health/ready");
+app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ComputeLedger.Host.Operations.Configuration.ReadyTag) });
+app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthReports.Write });
 app.MapOpenApi();
 app.MapScalarApiReference();
 app.MapWolverineEndpoints();

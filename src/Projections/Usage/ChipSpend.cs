@@ -47,6 +47,7 @@ public sealed class ChipSpend
     /// </summary>
     public static ChipSpend? Next(ChipSpend? row, string id, object @event) => @event switch
     {
+        _ when Countable.Of(@event) != Countable.Verdict.Count => row,
         ChipHoursConsumed e => Count(row, id, e.Provider, e.Chip, e.Start, e.ChipHours, e.Amount, e.Tokens, +1),
         UsageVoided e => Count(row, id, e.Provider, e.Chip, e.Voided.Start, e.Voided.ChipHours, e.Voided.Amount, e.Voided.Tokens, -1),
         UsageCorrected e => Count(
@@ -96,5 +97,5 @@ public sealed partial class ChipSpendProjection : MultiStreamProjection<ChipSpen
         Identities<UsageCorrected>(e => [.. new[] { ChipSpend.KeyOf(e.Provider, e.Chip, e.Before.Start), ChipSpend.KeyOf(e.Provider, e.Chip, e.After.Start) }.Distinct()]);
     }
 
-    public override ChipSpend? Evolve(ChipSpend? snapshot, string id, IEvent e) => ChipSpend.Next(snapshot, id, e.Data);
+    public override ChipSpend? Evolve(ChipSpend? snapshot, string id, IEvent e) => ChipSpend.Next(snapshot, id, Countable.Require(e.Data));
 }

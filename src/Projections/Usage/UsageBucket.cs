@@ -1,5 +1,7 @@
 using ComputeLedger.Ledger.Usage;
 using JasperFx.Events;
+using JasperFx.Events.Daemon;
+using JasperFx.Events.Projections;
 using Marten;
 using Marten.Events.Projections;
 using Weasel.Postgresql;
@@ -66,6 +68,7 @@ public sealed class UsageBucket
     /// </summary>
     public static IEnumerable<Delta> Deltas(object @event, Instant knownAt) => @event switch
     {
+        _ when Countable.Of(@event) != Countable.Verdict.Count => [],
         ChipHoursConsumed c => [new Delta(c.Provider, c.Chip, c.CommitmentId, c.Start, c.Start, knownAt, c.ChipHours, c.Amount, c.Tokens, 1)],
         UsageVoided v => [Negative(v.Provider, v.Chip, v.CommitmentId, v.Voided, v.Voided.Start, knownAt)],
         UsageCorrected c =>
@@ -106,6 +109,8 @@ public sealed class UsageBucket
 
         return row;
     }
+
+    internal UsageBucket Copy() => (UsageBucket)MemberwiseClone();
 }
 
 /// <summary>
@@ -113,8 +118,11 @@ public sealed class UsageBucket
 /// into one row per (key, grain, valid unit, known unit) — a pure step, <see cref="Fold"/> — and added to the table with
 /// one set-based upsert, in the daemon's transaction, so every event is counted exactly once. Nothing is read back and
 /// no JSON is written: the page costs one statement, however many buckets it touches.
+/// An event that cannot be folded is left out and recorded as a dead letter in the same transaction: an exception at
+/// this page level would pause the whole Usage composite, where the daemon's own dead-lettering only covers per-event
+/// applies. <paramref name="time"/> stamps the dead letters (the ledger's clock, as for event timestamps).
 /// </summary>
-public sealed class UsageBucketRows(string schema) : IProjection
+public sealed class UsageBucketRows(string schema, TimeProvider time) : IProjection
 {
     /// <summary>
     /// The daemon's name for it, and its progress row (<c>UsageBucketRows:All</c>). Marten names a member of a composite
@@ -150,31 +158,69 @@ public sealed class UsageBucketRows(string schema) : IProjection
         return table;
     }
 
-    /// <summary>Pure: the bucket increments a run of events makes, one per bucket id.</summary>
-    public static IReadOnlyCollection<UsageBucket> Fold(IEnumerable<IEvent> events)
+    /// <summary>The increments of a page, one per bucket, and the events that could not be folded, with why.</summary>
+    public sealed record Page(IReadOnlyCollection<UsageBucket> Rows, IReadOnlyList<(IEvent Event, Exception Error)> Refused);
+
+    /// <summary>
+    /// Pure: the bucket increments a run of events makes, one per bucket id. Each event counts whole or not at all: its
+    /// increments are staged on copies and kept only when every one of them succeeded.
+    /// </summary>
+    public static Page Fold(IEnumerable<IEvent> events)
     {
         // Keyed by the parts of the bucket id rather than the id itself: formatting four ids per event was a
         // measurable share of the daemon's time. The id is formatted once, when a page first touches the bucket.
         var rows = new Dictionary<(string Provider, string Chip, string CommitmentId, int Month, string Grain, int Valid, int Known), UsageBucket>();
+        var staged = new Dictionary<(string Provider, string Chip, string CommitmentId, int Month, string Grain, int Valid, int Known), UsageBucket>();
+        var refused = new List<(IEvent, Exception)>();
         foreach (var e in events)
         {
-            foreach (var delta in UsageBucket.Deltas(e.Data, Instant.FromDateTimeOffset(e.Timestamp)))
+            staged.Clear();
+            try
             {
-                var month = Months.IndexOf(delta.CountedAt);
-                foreach (var grain in UsageBucket.Delta.Grains)
+                foreach (var delta in UsageBucket.Deltas(Countable.Require(e.Data), Instant.FromDateTimeOffset(e.Timestamp)))
                 {
-                    var key = (delta.Provider, delta.Chip, delta.CommitmentId, month, grain, delta.ValidUnit(grain), delta.KnownUnit(grain));
-                    rows[key] = UsageBucket.Add(rows.GetValueOrDefault(key), delta, grain);
+                    var month = Months.IndexOf(delta.CountedAt);
+                    foreach (var grain in UsageBucket.Delta.Grains)
+                    {
+                        var key = (delta.Provider, delta.Chip, delta.CommitmentId, month, grain, delta.ValidUnit(grain), delta.KnownUnit(grain));
+                        staged[key] = UsageBucket.Add(staged.GetValueOrDefault(key) ?? rows.GetValueOrDefault(key)?.Copy(), delta, grain);
+                    }
                 }
+            }
+            catch (Exception error)
+            {
+                // Whatever one event's figures do (an overflow, figures beyond the limits), they are that event's problem.
+                refused.Add((e, error));
+                continue;
+            }
+
+            foreach (var (key, row) in staged)
+            {
+                rows[key] = row;
             }
         }
 
-        return rows.Values;
+        return new Page(rows.Values, refused);
     }
 
     public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
-        var rows = Fold(events);
+        var (rows, refused) = Fold(events);
+        foreach (var (e, error) in refused)
+        {
+            operations.Store(new DeadLetterEvent
+            {
+                Id = Guid.CreateVersion7(),
+                ProjectionName = ProjectionName,
+                ShardName = ShardName.All,
+                Timestamp = time.GetUtcNow(),
+                ExceptionMessage = error.Message,
+                ExceptionType = error.GetType().Name,
+                EventSequence = e.Sequence,
+                TenantId = e.TenantId,
+            });
+        }
+
         if (rows.Count == 0)
         {
             return Task.CompletedTask;
