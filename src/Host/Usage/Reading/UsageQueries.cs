@@ -107,7 +107,7 @@ public static class UsageQueries
         {
             foreach (var c in signed)
             {
-                foreach (var month in range.Each().Where(m => IsActive(c.ComputeCommitment!, m)))
+                foreach (var month in range.Each().Where(m => IsActive(c, m)))
                 {
                     keys.Add((c.Provider, Months.Format(month)));
                 }
@@ -117,7 +117,7 @@ public static class UsageQueries
         var rows = keys.OrderBy(k => k.Month, StringComparer.Ordinal).ThenBy(k => k.Provider, StringComparer.Ordinal).Select(k =>
         {
             var month = Months.Parse(k.Month);
-            var active = signed.Where(c => c.Provider == k.Provider && IsActive(c.ComputeCommitment!, month)).ToList();
+            var active = signed.Where(c => c.Provider == k.Provider && IsActive(c, month)).ToList();
             var currency = revenue.TryGetValue(k, out var r) ? r.Revenue.Currency : active.FirstOrDefault()?.ComputeCommitment!.CommittedSpend.Currency ?? "USD";
             var backlog = active.Aggregate(Money.Zero(currency), (sum, c) =>
             {
@@ -193,8 +193,13 @@ public static class UsageQueries
         return consumed.Times((decimal)term / elapsed).ToCents();
     }
 
-    private static bool IsActive(Ledger.Commitments.ComputeCommitment compute, YearMonth month) =>
-        compute.TermStart <= month.OnDayOfMonth(month.Calendar.GetDaysInMonth(month.Year, month.Month)) && compute.TermEnd >= month.OnDayOfMonth(1);
+    /// <summary>Active in a month: signed by its last day, and the term overlaps it. A term may start before the signing.</summary>
+    private static bool IsActive(TrancheEligibility commitment, YearMonth month)
+    {
+        var last = month.OnDayOfMonth(month.Calendar.GetDaysInMonth(month.Year, month.Month));
+        return commitment is { SignedOn: { } signed, ComputeCommitment: { } compute }
+            && signed <= last && compute.TermStart <= last && compute.TermEnd >= month.OnDayOfMonth(1);
+    }
 }
 
 /// <summary>An inclusive range of yyyy-MM months; either end may be open.</summary>
