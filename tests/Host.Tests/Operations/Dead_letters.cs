@@ -3,6 +3,7 @@ using ComputeLedger.Host.Tests.Usage;
 using ComputeLedger.Ledger;
 using ComputeLedger.Ledger.Usage;
 using Marten;
+using Microsoft.Extensions.DependencyInjection;
 using NodaTime;
 using Shouldly;
 
@@ -91,5 +92,55 @@ public class Dead_letters(LedgerFixture fixture) : UsageTest(fixture)
         health.Code.ShouldBe(200);
         health.Json["status"]!.GetValue<string>().ShouldBe("Healthy");
         (await Admin.GetJson("/api/dead-letters")).Json["deadLetters"]!.AsArray().ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task A_poisoned_database_is_repaired_by_voiding_the_records_and_rebuilding_the_usage_views()
+    {
+        (await Post(Record("h-1", 2m))).Code.ShouldBe(200);
+        await AppendPoison();
+        // The claims an older ingest wrote next to the oversized records, so they can be voided like any record.
+        await Sql("""
+            insert into ledger.usage_claims (usage_id, fingerprint, commitment_id, stream_id, amount, currency, chip, chip_hours, start)
+            values ('big-1', 'f', 'amazon-anthropic', 'usage:poison', 41250000000000000000000000000, 'USD', 'Inferentia2', 33000000000000000000000000000, '2025-07-01'),
+                   ('big-2', 'f', 'amazon-anthropic', 'usage:poison', 41250000000000000000000000000, 'USD', 'Inferentia2', 33000000000000000000000000000, '2025-07-01'),
+                   ('fine', 'f', 'amazon-anthropic', 'usage:poison', 2.50, 'USD', 'Inferentia2', 2, '2025-07-01')
+            """);
+        await CatchUp();
+        // What an older release had already folded before its daemon stopped: the first oversized amount in chip spend.
+        await Sql("""
+            update ledger.mt_doc_chipspend set data = jsonb_set(jsonb_set(data, '{spend,amount}', '41250000000000000000000000002.50'), '{records}', '2')
+            where id = 'AWS|Inferentia2|2025-07'
+            """);
+        (await Reconcile())["balanced"]!.GetValue<bool>().ShouldBeFalse();
+
+        foreach (var usageId in new[] { "big-1", "big-2" })
+        {
+            var voided = await Admin.PostJson($"/api/usage/{usageId}/void", new { reason = "figures beyond the ledger limits" });
+            voided.Code.ShouldBe(200, voided.ToString());
+        }
+
+        var daemon = Fixture.Host.Services.GetRequiredService<Marten.Events.Daemon.Coordination.IProjectionCoordinator>().DaemonForMainDatabase();
+        await daemon.RebuildProjectionAsync(ComputeLedger.Host.Usage.Configuration.UsageProjection, TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
+        await CatchUp();
+
+        var spend = (await Analyst.GetJson("/api/spend/chips?from=2025-07&to=2025-07")).Json["rows"]!.AsArray();
+        spend.Select(r => $"{r!["chip"]} {r["spend"].Amount()} {r["records"]}").ShouldBe(["Inferentia2 2.50 1", "Trainium2 7.00 1"]);
+        var reconciliation = await Reconcile();
+        reconciliation["balanced"]!.GetValue<bool>().ShouldBeTrue(reconciliation.ToJsonString());
+        reconciliation["currencies"]![0]!["buckets"]!.GetValue<decimal>().ShouldBe(9.50m);
+        reconciliation["currencies"]![0]!["drawdown"]!.GetValue<decimal>().ShouldBe(9.50m);
+
+        var letters = (await Admin.GetJson("/api/dead-letters")).Json;
+        letters["deadLetters"]!.AsArray().Select(d => d!["usageId"]!.GetValue<string>()).Distinct().Order().ShouldBe(["big-1", "big-2"]);
+        letters["unresolved"]!.GetValue<long>().ShouldBe(0);
+        (await Anonymous.GetJson("/health")).Json["status"]!.GetValue<string>().ShouldBe("Healthy");
+    }
+
+    private async Task<System.Text.Json.Nodes.JsonNode> Reconcile()
+    {
+        var reply = await Analyst.GetJson("/api/reconciliation");
+        reply.Code.ShouldBe(200, reply.ToString());
+        return reply.Json;
     }
 }
