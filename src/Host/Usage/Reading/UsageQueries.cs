@@ -177,7 +177,9 @@ public static class UsageQueries
 
     /// <summary>
     /// Straight-line projection: consumption so far, spread over the elapsed part of the term, extended to the whole term.
-    /// Before the term starts nothing can be projected, so the projection is what was consumed.
+    /// Before the term starts nothing can be projected, so the projection is what was consumed. Divided before multiplied,
+    /// so only a projection itself beyond a decimal's range could overflow (a tick into the term, say); such a figure is
+    /// reported as the largest amount a decimal holds, not as a failed read.
     /// </summary>
     public static Money Project(Ledger.Commitments.ComputeCommitment compute, Money consumed, Instant now)
     {
@@ -190,7 +192,10 @@ public static class UsageQueries
             return consumed;
         }
 
-        return consumed.Times((decimal)term / elapsed).ToCents();
+        var perTick = consumed.Amount / elapsed;
+        return Math.Abs(perTick) < (decimal.MaxValue / term) - 1
+            ? (consumed with { Amount = perTick * term }).ToCents()
+            : consumed with { Amount = perTick < 0 ? decimal.MinValue : decimal.MaxValue };
     }
 
     /// <summary>Active in a month: signed by its last day, and the term overlaps it. A term may start before the signing.</summary>
