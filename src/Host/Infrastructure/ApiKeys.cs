@@ -87,9 +87,10 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, IConfiguration config
     private static bool IsAllowed(ApiRole role, HttpRequest request) => role switch
     {
         ApiRole.Admin => true,
-        // Webhooks carry signing secrets and target URLs: admin only, reads included.
+        // Webhooks carry signing secrets and target URLs, dead letters raw event data and errors: admin only, reads included.
         ApiRole.Analyst => (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
-                           && !request.Path.StartsWithSegments("/api/webhooks", StringComparison.OrdinalIgnoreCase),
+                           && !request.Path.StartsWithSegments("/api/webhooks", StringComparison.OrdinalIgnoreCase)
+                           && !request.Path.StartsWithSegments("/api/dead-letters", StringComparison.OrdinalIgnoreCase),
         ApiRole.Ingest => HttpMethods.IsPost(request.Method)
                           && request.Path.Equals("/api/usage", StringComparison.OrdinalIgnoreCase),
         _ => false,

@@ -8,9 +8,12 @@ using Wolverine.Http;
 
 namespace ComputeLedger.Host.Lineage;
 
-/// <summary>A figure for a period that had already begun at <c>knownFrom</c> and changed by <c>knownTo</c>.</summary>
+/// <summary>
+/// A figure for a period that had already begun at <c>knownFrom</c> and changed by <c>knownTo</c>, in <c>Currency</c>
+/// (that of both amounts), so a restatement can be summed or filtered without opening them.
+/// </summary>
 public sealed record Restatement(
-    string Figure, string Month, string? Provider, string? Chip, string? CommitmentId, Money Old, Money New, IReadOnlyList<Guid> EventIds);
+    string Figure, string Month, string? Provider, string? Chip, string? CommitmentId, string Currency, Money Old, Money New, IReadOnlyList<Guid> EventIds);
 
 public sealed record RestatementsResponse(Instant KnownFrom, Instant KnownTo, IReadOnlyList<Restatement> Restatements);
 
@@ -59,7 +62,7 @@ public static class RestatementQuery
             var row = n ?? o!;
             if (row.MonthIndex <= pastMonth && Changed(o?.Spend, n?.Spend, out var oldAmount, out var newAmount))
             {
-                restatements.Add(new Restatement("chipSpend", row.Month, row.Provider, row.Chip, null, oldAmount, newAmount,
+                restatements.Add(new Restatement("chipSpend", row.Month, row.Provider, row.Chip, null, oldAmount.Currency, oldAmount, newAmount,
                     Causes(between, e => e.Provider == row.Provider && e.Chip == row.Chip, row.Month)));
             }
         }
@@ -70,7 +73,7 @@ public static class RestatementQuery
             var row = n ?? o!;
             if (row.MonthIndex <= pastMonth && Changed(o?.Revenue, n?.Revenue, out var oldAmount, out var newAmount))
             {
-                restatements.Add(new Restatement("providerRevenue", row.Month, row.Provider, null, null, oldAmount, newAmount,
+                restatements.Add(new Restatement("providerRevenue", row.Month, row.Provider, null, null, oldAmount.Currency, oldAmount, newAmount,
                     Causes(between, e => e.Provider == row.Provider, row.Month)));
             }
         }
@@ -82,7 +85,7 @@ public static class RestatementQuery
             {
                 if (Changed(o?.ByMonth.GetValueOrDefault(month), n?.ByMonth.GetValueOrDefault(month), out var oldAmount, out var newAmount))
                 {
-                    restatements.Add(new Restatement("commitmentDrawdown", month, n?.Provider ?? o?.Provider, null, commitment, oldAmount, newAmount,
+                    restatements.Add(new Restatement("commitmentDrawdown", month, n?.Provider ?? o?.Provider, null, commitment, oldAmount.Currency, oldAmount, newAmount,
                         Causes(between, e => e.CommitmentId == commitment, month)));
                 }
             }

@@ -43,7 +43,7 @@ public static class Configuration
             composite.Add<ChipSpendProjection>();
             composite.Add<ProviderRevenueProjection>();
             composite.Add<DrawdownProjection>();
-            composite.Add(new UsageBucketRows(options.DatabaseSchemaName),
+            composite.Add(new UsageBucketRows(options.DatabaseSchemaName, options.Events.TimeProvider ?? TimeProvider.System),
                 o => o.DeleteDataInTableOnTeardown($"{options.DatabaseSchemaName}.{UsageBucketRows.TableName}"));
             composite.Options.BatchSize = 5000;
         });

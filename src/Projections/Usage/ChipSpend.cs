@@ -17,13 +17,29 @@ public sealed class ChipSpend
     public int MonthIndex { get; set; }
     public decimal ChipHours { get; set; }
     public Money Spend { get; set; }
-    public long Tokens { get; set; }
+    /// <summary>Decimal, not long: 10^4 records of 10^15 tokens (each inside the limits) already pass long's range.</summary>
+    public decimal Tokens { get; set; }
     public Money TokenizedSpend { get; set; }
     public long Records { get; set; }
 
     public static string KeyOf(string provider, string chip, Instant start) => $"{provider}|{chip}|{Months.Of(start)}";
 
-    public decimal? CostPer1MTokens => Tokens > 0 ? decimal.Round(TokenizedSpend.Amount / Tokens * 1_000_000m, 6) : null;
+    public decimal? CostPer1MTokens => CostPerMillion(TokenizedSpend.Amount, Tokens);
+
+    /// <summary>
+    /// Spend per 10^6 tokens, to the micro-unit; none without tokens, or when the figure is beyond what a decimal holds
+    /// (a spend near 10^23 over a single token), rather than an overflow on read.
+    /// </summary>
+    public static decimal? CostPerMillion(decimal spend, decimal tokens)
+    {
+        if (tokens <= 0)
+        {
+            return null;
+        }
+
+        var perToken = spend / tokens;
+        return Math.Abs(perToken) <= decimal.MaxValue / 1_000_000m ? decimal.Round(perToken * 1_000_000m, 6) : null;
+    }
 
     /// <summary>
     /// Pure fold step for the row <paramref name="id"/>: counts a consumption, reverses a void, and moves a correction
@@ -31,6 +47,7 @@ public sealed class ChipSpend
     /// </summary>
     public static ChipSpend? Next(ChipSpend? row, string id, object @event) => @event switch
     {
+        _ when Countable.Of(@event) != Countable.Verdict.Count => row,
         ChipHoursConsumed e => Count(row, id, e.Provider, e.Chip, e.Start, e.ChipHours, e.Amount, e.Tokens, +1),
         UsageVoided e => Count(row, id, e.Provider, e.Chip, e.Voided.Start, e.Voided.ChipHours, e.Voided.Amount, e.Voided.Tokens, -1),
         UsageCorrected e => Count(
@@ -80,5 +97,5 @@ public sealed partial class ChipSpendProjection : MultiStreamProjection<ChipSpen
         Identities<UsageCorrected>(e => [.. new[] { ChipSpend.KeyOf(e.Provider, e.Chip, e.Before.Start), ChipSpend.KeyOf(e.Provider, e.Chip, e.After.Start) }.Distinct()]);
     }
 
-    public override ChipSpend? Evolve(ChipSpend? snapshot, string id, IEvent e) => ChipSpend.Next(snapshot, id, e.Data);
+    public override ChipSpend? Evolve(ChipSpend? snapshot, string id, IEvent e) => ChipSpend.Next(snapshot, id, Countable.Require(e.Data));
 }

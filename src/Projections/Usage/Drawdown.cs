@@ -45,6 +45,11 @@ public sealed class Drawdown
     public static Drawdown Apply(Drawdown? current, object @event, string id)
     {
         var row = current ?? new Drawdown { Id = id };
+        if (Countable.Of(@event) != Countable.Verdict.Count)
+        {
+            return row;
+        }
+
         switch (@event)
         {
             case CommitmentOffered offered:
@@ -84,5 +89,5 @@ public sealed partial class DrawdownProjection : MultiStreamProjection<Drawdown,
     }
 
     public override Drawdown? Evolve(Drawdown? snapshot, string id, IEvent e) =>
-        e.Data is ChipHoursConsumed or CommitmentOffered or UsageVoided or UsageCorrected ? Drawdown.Apply(snapshot, e.Data, id) : snapshot;
+        e.Data is ChipHoursConsumed or CommitmentOffered or UsageVoided or UsageCorrected ? Drawdown.Apply(snapshot, Countable.Require(e.Data), id) : snapshot;
 }

@@ -19,6 +19,7 @@ public sealed class ProviderRevenue
     /// <summary>Pure fold step for the row <paramref name="id"/>; voids reverse, corrections move between months.</summary>
     public static ProviderRevenue? Next(ProviderRevenue? row, string id, object @event) => @event switch
     {
+        _ when Countable.Of(@event) != Countable.Verdict.Count => row,
         ChipHoursConsumed e => Count(row, id, e.Provider, e.Start, e.Amount, +1),
         UsageVoided e => Count(row, id, e.Provider, e.Voided.Start, e.Voided.Amount, -1),
         UsageCorrected e => Count(Count(row, id, e.Provider, e.Before.Start, e.Before.Amount, -1), id, e.Provider, e.After.Start, e.After.Amount, +1),
@@ -56,5 +57,5 @@ public sealed partial class ProviderRevenueProjection : MultiStreamProjection<Pr
         Identities<UsageCorrected>(e => [.. new[] { ProviderRevenue.KeyOf(e.Provider, e.Before.Start), ProviderRevenue.KeyOf(e.Provider, e.After.Start) }.Distinct()]);
     }
 
-    public override ProviderRevenue? Evolve(ProviderRevenue? snapshot, string id, IEvent e) => ProviderRevenue.Next(snapshot, id, e.Data);
+    public override ProviderRevenue? Evolve(ProviderRevenue? snapshot, string id, IEvent e) => ProviderRevenue.Next(snapshot, id, Countable.Require(e.Data));
 }

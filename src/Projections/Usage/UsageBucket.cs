@@ -1,5 +1,7 @@
 using ComputeLedger.Ledger.Usage;
 using JasperFx.Events;
+using JasperFx.Events.Daemon;
+using JasperFx.Events.Projections;
 using Marten;
 using Marten.Events.Projections;
 using Weasel.Postgresql;
@@ -33,7 +35,8 @@ public sealed class UsageBucket
     public string Currency { get; set; } = "";
     public decimal ChipHours { get; set; }
     public decimal Amount { get; set; }
-    public long Tokens { get; set; }
+    /// <summary>Decimal, like chip spend's: a month of large token counts passes long's range.</summary>
+    public decimal Tokens { get; set; }
     public decimal TokenizedAmount { get; set; }
     public long Records { get; set; }
 
@@ -65,6 +68,7 @@ public sealed class UsageBucket
     /// </summary>
     public static IEnumerable<Delta> Deltas(object @event, Instant knownAt) => @event switch
     {
+        _ when Countable.Of(@event) != Countable.Verdict.Count => [],
         ChipHoursConsumed c => [new Delta(c.Provider, c.Chip, c.CommitmentId, c.Start, c.Start, knownAt, c.ChipHours, c.Amount, c.Tokens, 1)],
         UsageVoided v => [Negative(v.Provider, v.Chip, v.CommitmentId, v.Voided, v.Voided.Start, knownAt)],
         UsageCorrected c =>
@@ -105,6 +109,8 @@ public sealed class UsageBucket
 
         return row;
     }
+
+    internal UsageBucket Copy() => (UsageBucket)MemberwiseClone();
 }
 
 /// <summary>
@@ -112,8 +118,11 @@ public sealed class UsageBucket
 /// into one row per (key, grain, valid unit, known unit) — a pure step, <see cref="Fold"/> — and added to the table with
 /// one set-based upsert, in the daemon's transaction, so every event is counted exactly once. Nothing is read back and
 /// no JSON is written: the page costs one statement, however many buckets it touches.
+/// An event that cannot be folded is left out and recorded as a dead letter in the same transaction: an exception at
+/// this page level would pause the whole Usage composite, where the daemon's own dead-lettering only covers per-event
+/// applies. <paramref name="time"/> stamps the dead letters (the ledger's clock, as for event timestamps).
 /// </summary>
-public sealed class UsageBucketRows(string schema) : IProjection
+public sealed class UsageBucketRows(string schema, TimeProvider time) : IProjection
 {
     /// <summary>
     /// The daemon's name for it, and its progress row (<c>UsageBucketRows:All</c>). Marten names a member of a composite
@@ -139,7 +148,9 @@ public sealed class UsageBucketRows(string schema) : IProjection
         table.AddColumn<string>("currency").NotNull();
         table.AddColumn("chip_hours", "numeric").NotNull();
         table.AddColumn("amount", "numeric").NotNull();
-        table.AddColumn<long>("tokens").NotNull();
+        // numeric, not bigint: the upsert adds every page's tokens here, and a sum past bigint would fail the whole page.
+        // (Weasel alters an existing bigint column in place on startup.)
+        table.AddColumn("tokens", "numeric").NotNull();
         table.AddColumn("tokenized_amount", "numeric").NotNull();
         table.AddColumn<long>("records").NotNull();
         // Time-travel sums pick a grain and ranges of valid and known units; without this they read every bucket.
@@ -147,31 +158,69 @@ public sealed class UsageBucketRows(string schema) : IProjection
         return table;
     }
 
-    /// <summary>Pure: the bucket increments a run of events makes, one per bucket id.</summary>
-    public static IReadOnlyCollection<UsageBucket> Fold(IEnumerable<IEvent> events)
+    /// <summary>The increments of a page, one per bucket, and the events that could not be folded, with why.</summary>
+    public sealed record Page(IReadOnlyCollection<UsageBucket> Rows, IReadOnlyList<(IEvent Event, Exception Error)> Refused);
+
+    /// <summary>
+    /// Pure: the bucket increments a run of events makes, one per bucket id. Each event counts whole or not at all: its
+    /// increments are staged on copies and kept only when every one of them succeeded.
+    /// </summary>
+    public static Page Fold(IEnumerable<IEvent> events)
     {
         // Keyed by the parts of the bucket id rather than the id itself: formatting four ids per event was a
         // measurable share of the daemon's time. The id is formatted once, when a page first touches the bucket.
         var rows = new Dictionary<(string Provider, string Chip, string CommitmentId, int Month, string Grain, int Valid, int Known), UsageBucket>();
+        var staged = new Dictionary<(string Provider, string Chip, string CommitmentId, int Month, string Grain, int Valid, int Known), UsageBucket>();
+        var refused = new List<(IEvent, Exception)>();
         foreach (var e in events)
         {
-            foreach (var delta in UsageBucket.Deltas(e.Data, Instant.FromDateTimeOffset(e.Timestamp)))
+            staged.Clear();
+            try
             {
-                var month = Months.IndexOf(delta.CountedAt);
-                foreach (var grain in UsageBucket.Delta.Grains)
+                foreach (var delta in UsageBucket.Deltas(Countable.Require(e.Data), Instant.FromDateTimeOffset(e.Timestamp)))
                 {
-                    var key = (delta.Provider, delta.Chip, delta.CommitmentId, month, grain, delta.ValidUnit(grain), delta.KnownUnit(grain));
-                    rows[key] = UsageBucket.Add(rows.GetValueOrDefault(key), delta, grain);
+                    var month = Months.IndexOf(delta.CountedAt);
+                    foreach (var grain in UsageBucket.Delta.Grains)
+                    {
+                        var key = (delta.Provider, delta.Chip, delta.CommitmentId, month, grain, delta.ValidUnit(grain), delta.KnownUnit(grain));
+                        staged[key] = UsageBucket.Add(staged.GetValueOrDefault(key) ?? rows.GetValueOrDefault(key)?.Copy(), delta, grain);
+                    }
                 }
+            }
+            catch (Exception error)
+            {
+                // Whatever one event's figures do (an overflow, figures beyond the limits), they are that event's problem.
+                refused.Add((e, error));
+                continue;
+            }
+
+            foreach (var (key, row) in staged)
+            {
+                rows[key] = row;
             }
         }
 
-        return rows.Values;
+        return new Page(rows.Values, refused);
     }
 
     public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
-        var rows = Fold(events);
+        var (rows, refused) = Fold(events);
+        foreach (var (e, error) in refused)
+        {
+            operations.Store(new DeadLetterEvent
+            {
+                Id = Guid.CreateVersion7(),
+                ProjectionName = ProjectionName,
+                ShardName = ShardName.All,
+                Timestamp = time.GetUtcNow(),
+                ExceptionMessage = error.Message,
+                ExceptionType = error.GetType().Name,
+                EventSequence = e.Sequence,
+                TenantId = e.TenantId,
+            });
+        }
+
         if (rows.Count == 0)
         {
             return Task.CompletedTask;
@@ -181,7 +230,7 @@ public sealed class UsageBucketRows(string schema) : IProjection
             insert into {schema}.{TableName} as b (id, provider, chip, commitment_id, month, month_index, grain, valid_unit, known_unit,
                 currency, chip_hours, amount, tokens, tokenized_amount, records)
             select * from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[], ?::text[], ?::int[], ?::int[],
-                ?::text[], ?::numeric[], ?::numeric[], ?::bigint[], ?::numeric[], ?::bigint[])
+                ?::text[], ?::numeric[], ?::numeric[], ?::numeric[], ?::numeric[], ?::bigint[])
             on conflict (id) do update set chip_hours = b.chip_hours + excluded.chip_hours, amount = b.amount + excluded.amount,
                 tokens = b.tokens + excluded.tokens, tokenized_amount = b.tokenized_amount + excluded.tokenized_amount,
                 records = b.records + excluded.records

@@ -33,7 +33,7 @@ public static class UsageReplay
 
         foreach (var e in events)
         {
-            if (e is not (ChipHoursConsumed or UsageVoided or UsageCorrected) || (validBefore is { } cutoff && ValidTime(e) >= cutoff))
+            if (e is not (ChipHoursConsumed or UsageVoided or UsageCorrected) || Countable.Of(e) != Countable.Verdict.Count || (validBefore is { } cutoff && ValidTime(e) >= cutoff))
             {
                 continue;
             }

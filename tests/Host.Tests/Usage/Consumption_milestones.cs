@@ -8,7 +8,21 @@ public class Consumption_milestones(LedgerFixture fixture) : LedgerTest(fixture)
     public override async ValueTask InitializeAsync()
     {
         await base.InitializeAsync();
-        var deal = Deal();
+        await Create(MilestoneDeal("amazon-anthropic"));
+        (await Admin.PostJson("/api/providers/AWS/rates", new
+        {
+            effectiveFrom = "2025-01-01",
+            rates = new object[]
+            {
+                new { chip = "Trainium2", region = (string?)null, pricePerChipHour = Usd(4m) },
+                new { chip = "Inferentia2", region = (string?)null, pricePerChipHour = Usd(1m) },
+            },
+        })).Code.ShouldBe(201);
+    }
+
+    private static Dictionary<string, object?> MilestoneDeal(string id)
+    {
+        var deal = Deal(id);
         deal["milestones"] = new object[]
         {
             new { milestoneId = "trillion-param-model", description = "1T+ model", kind = "attested" },
@@ -24,16 +38,7 @@ public class Consumption_milestones(LedgerFixture fixture) : LedgerTest(fixture)
         {
             provider = "AWS", chips = new[] { "Trainium2", "Inferentia2" }, committedSpend = Usd(1_000_000m), termStart = "2025-01-01", termEnd = "2027-01-01",
         };
-        await Create(deal);
-        (await Admin.PostJson("/api/providers/AWS/rates", new
-        {
-            effectiveFrom = "2025-01-01",
-            rates = new object[]
-            {
-                new { chip = "Trainium2", region = (string?)null, pricePerChipHour = Usd(4m) },
-                new { chip = "Inferentia2", region = (string?)null, pricePerChipHour = Usd(1m) },
-            },
-        })).Code.ShouldBe(201);
+        return deal;
     }
 
     private Task<Http.Reply> Post(params object[] records) => Ingest.PostJson("/api/usage", UsageTest.Batch(records));
@@ -171,5 +176,22 @@ public class Consumption_milestones(LedgerFixture fixture) : LedgerTest(fixture)
         await ComputeLedger.Host.Usage.Ingesting.CommitmentWatch.RunOnce(Fixture.Host.Services, NodaTime.Instant.FromUtc(2026, 12, 31, 23, 0), TestContext.Current.CancellationToken);
 
         (await CountEvents("milestone_missed")).ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task A_commitment_that_cannot_be_evaluated_does_not_stop_the_watch_for_the_others()
+    {
+        await Create(MilestoneDeal("poisoned"));
+        // Claims an older release let in: their chip-hours sum past what a decimal holds, so its deadline check throws.
+        await Sql("""
+            insert into ledger.usage_claims (usage_id, fingerprint, commitment_id, stream_id, amount, currency, chip, chip_hours, start)
+            values ('big-1', 'f', 'poisoned', 's', 0, 'USD', 'Trainium2', 50000000000000000000000000000, '2025-07-01'),
+                   ('big-2', 'f', 'poisoned', 's', 0, 'USD', 'Trainium2', 50000000000000000000000000000, '2025-07-01')
+            """);
+        var afterDeadline = NodaTime.Instant.FromUtc(2027, 1, 2, 0, 0);
+
+        await ComputeLedger.Host.Usage.Ingesting.CommitmentWatch.RunOnce(Fixture.Host.Services, afterDeadline, TestContext.Current.CancellationToken);
+
+        (await Sql("select string_agg(stream_id, ',') from ledger.mt_events where type = 'milestone_missed'")).ShouldBe("amazon-anthropic");
     }
 }

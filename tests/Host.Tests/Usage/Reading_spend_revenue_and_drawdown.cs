@@ -71,6 +71,26 @@ public class Reading_spend_revenue_and_drawdown(LedgerFixture fixture) : UsageTe
     }
 
     [Fact]
+    public async Task A_commitment_counts_as_active_and_in_the_backlog_only_from_the_month_it_was_signed()
+    {
+        await Arrange();
+        var late = Deal("late-signer");
+        late["signedOn"] = "2025-08-15";
+        late["computeCommitment"] = new
+        {
+            provider = "AWS", chips = new[] { "Trainium2" }, committedSpend = Usd(500_000m), termStart = "2025-01-01", termEnd = "2027-01-01",
+        };
+        await Create(late);
+
+        var rows = (await Analyst.GetJson("/api/revenue/providers?from=2025-07&to=2025-09")).Json["rows"]!.AsArray();
+
+        // July: only amazon-anthropic (signed 2024), its 1,000,000 less the 26.50 consumed by then. From August the late
+        // signer adds its whole 500,000 (nothing drawn on it); amazon-anthropic has 36.50 consumed by then.
+        rows.Select(r => $"{r!["month"]} {r["activeCommitments"]} {r["backlog"].Amount()}")
+            .ShouldBe(["2025-07 1 999973.50", "2025-08 2 1499963.50", "2025-09 2 1499963.50"]);
+    }
+
+    [Fact]
     public async Task Drawdown_gives_committed_consumed_remaining_by_chip_and_month_and_a_projected_shortfall()
     {
         await Arrange();

@@ -89,6 +89,7 @@ public class Usage_on_both_time_axes(LedgerFixture fixture) : UsageTest(fixture)
         spend["new"].Amount().ShouldBe(10.50m);
         spend["eventIds"]!.AsArray().Count.ShouldBe(1);
         entries.Select(e => e!["figure"]!.GetValue<string>()).ShouldBe(["chipSpend", "commitmentDrawdown", "providerRevenue"]);
+        entries.Select(e => e!["currency"]!.GetValue<string>()).ShouldAllBe(c => c == "USD");
 
         // The void (-7.00) and the correction (+7.00) recorded after 08-12 cancel out: nothing to restate since then.
         (await Analyst.GetJson("/api/restatements?knownFrom=2025-08-12")).Json["restatements"]!.AsArray().ShouldBeEmpty();

@@ -65,7 +65,7 @@ public class Usage_folds
         var known = new DateTimeOffset(2025, 7, 11, 9, 0, 0, TimeSpan.Zero);
         JasperFx.Events.IEvent At(object data) => new JasperFx.Events.Event<object>(data) { Timestamp = known };
 
-        var rows = UsageBucketRows.Fold(
+        var (rows, refused) = UsageBucketRows.Fold(
         [
             At(Consumed("a", 2m, 14m, July)),
             At(Consumed("b", 1m, 7m, July)),
@@ -73,6 +73,7 @@ public class Usage_folds
             At(Consumed("c", 1m, 7m, August)),
         ]);
 
+        refused.ShouldBeEmpty();
         // Per grain: one July bucket (a, b and b's void together) and one August bucket.
         rows.Count.ShouldBe(8);
         foreach (var grain in UsageBucket.Delta.Grains)
@@ -83,5 +84,20 @@ public class Usage_folds
             july.Records.ShouldBe(1);
             rows.Single(r => r.Grain == grain && r.Month == "2025-08").Amount.ShouldBe(7m);
         }
+    }
+
+    [Fact]
+    public void Token_totals_past_the_range_of_long_are_kept_exactly()
+    {
+        // 10,000 records of 10^15 tokens, each inside the limits, sum to 10^19: long.MaxValue is about 9.2 × 10^18.
+        var records = Enumerable.Range(0, 10_000).Select(i => (object)Consumed($"t-{i}", 1m, 7m, July, 1_000_000_000_000_000)).ToList();
+
+        var july = Spend("AWS|H100|2025-07", [.. records])!;
+        july.Tokens.ShouldBe(10_000_000_000_000_000_000m);
+        july.TokenizedSpend.ShouldBe(Usd(70_000m));
+
+        var known = new DateTimeOffset(2025, 7, 11, 9, 0, 0, TimeSpan.Zero);
+        var buckets = UsageBucketRows.Fold(records.Select(r => (JasperFx.Events.IEvent)new JasperFx.Events.Event<object>(r) { Timestamp = known })).Rows;
+        buckets.ShouldAllBe(b => b.Tokens == 10_000_000_000_000_000_000m);
     }
 }

@@ -49,16 +49,26 @@ public sealed class CommitmentWatch(IServiceProvider services, IConfiguration co
 
             // Most commitments are under their first drawdown mark: one read of the drawdown view spares them a transaction.
             drawnHalf = (await query.LoadManyAsync<Drawdown>(ct, signed))
-                .Where(d => d is { Committed.Amount: > 0, Consumed: { } c } && c.Amount * 2 >= d.Committed!.Value.Amount)
+                .Where(d => d is { Committed.Amount: > 0, Consumed: { } c } && c.Amount >= d.Committed!.Value.Amount / 2)
                 .ToDictionary(d => d.Id, StringComparer.Ordinal);
         }
 
+        var logger = services.GetRequiredService<ILogger<CommitmentWatch>>();
         foreach (var commitmentId in signed)
         {
-            await InTransaction(services, (session, bus) => ConsumptionMilestones.CheckDeadlines(session, bus, commitmentId, now, ct), ct);
-            if (drawnHalf.TryGetValue(commitmentId, out var drawdown))
+            // One commitment that cannot be evaluated (bad stored figures, a conflict) must not stop the watch for the rest;
+            // it is tried again on the next tick.
+            try
             {
-                await InTransaction(services, (session, bus) => DrawdownMarks.Check(session, bus, drawdown, now, ct), ct);
+                await InTransaction(services, (session, bus) => ConsumptionMilestones.CheckDeadlines(session, bus, commitmentId, now, ct), ct);
+                if (drawnHalf.TryGetValue(commitmentId, out var drawdown))
+                {
+                    await InTransaction(services, (session, bus) => DrawdownMarks.Check(session, bus, drawdown, now, ct), ct);
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Watching commitment {CommitmentId} failed; the others go on, and it is retried on the next tick", commitmentId);
             }
         }
     }

@@ -45,9 +45,10 @@ public static class UsageHistory
         return UsageReplay.Fold(events, axes.ValidBefore);
     }
 
-    private static bool IsWholeDay(Instant? bound) => bound is not { } b || b.ToUnixTimeTicks() % NodaConstants.TicksPerDay == 0;
+    public static bool IsWholeDay(Instant? bound) => bound is not { } b || b.ToUnixTimeTicks() % NodaConstants.TicksPerDay == 0;
 
-    private static async Task<UsageViews> FromBuckets(IQuerySession session, TimeAxes axes, CancellationToken ct)
+    /// <summary>The views summed from the buckets (and the tail the bucket projection has not reached), on whole-day axes.</summary>
+    public static async Task<UsageViews> FromBuckets(IQuerySession session, TimeAxes axes, CancellationToken ct)
     {
         var validBound = Bound.Of(axes.ValidBefore);
         var knownBound = Bound.Of(axes.KnownBefore);
@@ -120,7 +121,7 @@ public static class UsageHistory
                 Currency = reader.GetString(5),
                 ChipHours = reader.GetDecimal(6),
                 Amount = reader.GetDecimal(7),
-                Tokens = (long)reader.GetDecimal(8),
+                Tokens = reader.GetDecimal(8),
                 TokenizedAmount = reader.GetDecimal(9),
                 Records = (long)reader.GetDecimal(10),
             });

@@ -8,7 +8,7 @@ using Wolverine.Http;
 
 namespace ComputeLedger.Host.Usage.Reading;
 
-public sealed record SpendRow(string Chip, string Provider, string Month, decimal ChipHours, Money Spend, long Tokens, decimal? CostPer1MTokens, long Records);
+public sealed record SpendRow(string Chip, string Provider, string Month, decimal ChipHours, Money Spend, decimal Tokens, decimal? CostPer1MTokens, long Records);
 
 public sealed record SpendResponse(IReadOnlyList<SpendRow> Rows, ProjectionLag Lag);
 
@@ -107,7 +107,7 @@ public static class UsageQueries
         {
             foreach (var c in signed)
             {
-                foreach (var month in range.Each().Where(m => IsActive(c.ComputeCommitment!, m)))
+                foreach (var month in range.Each().Where(m => IsActive(c, m)))
                 {
                     keys.Add((c.Provider, Months.Format(month)));
                 }
@@ -117,7 +117,7 @@ public static class UsageQueries
         var rows = keys.OrderBy(k => k.Month, StringComparer.Ordinal).ThenBy(k => k.Provider, StringComparer.Ordinal).Select(k =>
         {
             var month = Months.Parse(k.Month);
-            var active = signed.Where(c => c.Provider == k.Provider && IsActive(c.ComputeCommitment!, month)).ToList();
+            var active = signed.Where(c => c.Provider == k.Provider && IsActive(c, month)).ToList();
             var currency = revenue.TryGetValue(k, out var r) ? r.Revenue.Currency : active.FirstOrDefault()?.ComputeCommitment!.CommittedSpend.Currency ?? "USD";
             var backlog = active.Aggregate(Money.Zero(currency), (sum, c) =>
             {
@@ -177,7 +177,9 @@ public static class UsageQueries
 
     /// <summary>
     /// Straight-line projection: consumption so far, spread over the elapsed part of the term, extended to the whole term.
-    /// Before the term starts nothing can be projected, so the projection is what was consumed.
+    /// Before the term starts nothing can be projected, so the projection is what was consumed. Divided before multiplied,
+    /// so only a projection itself beyond a decimal's range could overflow (a tick into the term, say); such a figure is
+    /// reported as the largest amount a decimal holds, not as a failed read.
     /// </summary>
     public static Money Project(Ledger.Commitments.ComputeCommitment compute, Money consumed, Instant now)
     {
@@ -190,11 +192,19 @@ public static class UsageQueries
             return consumed;
         }
 
-        return consumed.Times((decimal)term / elapsed).ToCents();
+        var perTick = consumed.Amount / elapsed;
+        return Math.Abs(perTick) < (decimal.MaxValue / term) - 1
+            ? (consumed with { Amount = perTick * term }).ToCents()
+            : consumed with { Amount = perTick < 0 ? decimal.MinValue : decimal.MaxValue };
     }
 
-    private static bool IsActive(Ledger.Commitments.ComputeCommitment compute, YearMonth month) =>
-        compute.TermStart <= month.OnDayOfMonth(month.Calendar.GetDaysInMonth(month.Year, month.Month)) && compute.TermEnd >= month.OnDayOfMonth(1);
+    /// <summary>Active in a month: signed by its last day, and the term overlaps it. A term may start before the signing.</summary>
+    private static bool IsActive(TrancheEligibility commitment, YearMonth month)
+    {
+        var last = month.OnDayOfMonth(month.Calendar.GetDaysInMonth(month.Year, month.Month));
+        return commitment is { SignedOn: { } signed, ComputeCommitment: { } compute }
+            && signed <= last && compute.TermStart <= last && compute.TermEnd >= month.OnDayOfMonth(1);
+    }
 }
 
 /// <summary>An inclusive range of yyyy-MM months; either end may be open.</summary>
