@@ -70,15 +70,24 @@ public sealed class ClientErrorExceptionHandler : IExceptionHandler
             BadHttpRequestException b => Problems.Status(StatusCodes.Status400BadRequest, "Bad request", b.Message),
             JsonException j => Problems.Status(StatusCodes.Status400BadRequest, "Invalid JSON",
                 $"{j.Message} Fix the value at '{j.Path ?? "$"}'."),
-            Npgsql.NpgsqlException or MartenCommandException => Problems.Status(StatusCodes.Status503ServiceUnavailable,
-                "The database did not complete the request",
-                "The write was rolled back as a whole; nothing of it was stored. Retry the same request."),
+            // A session whose connection broke mid-transaction (the database restarted) surfaces as this, not as the
+            // NpgsqlException inside it; it is as transient, and the rolled-back write as safe to retry.
+            Npgsql.NpgsqlException or MartenCommandException or SessionTransactionUnusableException { InnerException: Npgsql.NpgsqlException } =>
+                Problems.Status(StatusCodes.Status503ServiceUnavailable,
+                    "The database did not complete the request",
+                    "The write was rolled back as a whole; nothing of it was stored. Retry the same request."),
             _ => null,
         };
 
         if (result is null || httpContext.Response.HasStarted)
         {
             return false;
+        }
+
+        if (result is ProblemHttpResult { StatusCode: StatusCodes.Status503ServiceUnavailable })
+        {
+            // Transient: the same request can succeed once the database is back; a client that honours this backs off.
+            httpContext.Response.Headers.RetryAfter = "1";
         }
 
         await result.ExecuteAsync(httpContext);
