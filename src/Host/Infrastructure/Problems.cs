@@ -70,9 +70,11 @@ public sealed class ClientErrorExceptionHandler(ILogger<ClientErrorExceptionHand
             BadHttpRequestException b => Problems.Status(StatusCodes.Status400BadRequest, "Bad request", b.Message),
             JsonException j => Problems.Status(StatusCodes.Status400BadRequest, "Invalid JSON",
                 $"{j.Message} Fix the value at '{j.Path ?? "$"}'."),
-            _ when Database(exception) is { } database => database.IsTransient
+            // A session whose connection broke mid-transaction (the database restarted) surfaces as Marten's
+            // SessionTransactionUnusableException around the NpgsqlException: Database() looks inside.
+            _ when Database(exception) is { } database => database.IsTransient || database is not Npgsql.PostgresException
                 ? Problems.Status(StatusCodes.Status503ServiceUnavailable, "The database is unavailable for a moment",
-                    "Nothing of this request was stored. Retry the same request after the Retry-After delay.")
+                    "The write was rolled back as a whole; nothing of it was stored. Retry the same request after the Retry-After delay.")
                 : database is Npgsql.PostgresException { SqlState: ['2', '2', ..] }
                     ? Problems.Status(StatusCodes.Status400BadRequest, "A value cannot be stored",
                         "A value of the request is outside what the ledger stores; nothing was stored. Check the limits listed in the README.")
@@ -87,7 +89,8 @@ public sealed class ClientErrorExceptionHandler(ILogger<ClientErrorExceptionHand
 
         if (result is IStatusCodeHttpResult { StatusCode: StatusCodes.Status503ServiceUnavailable })
         {
-            httpContext.Response.Headers.RetryAfter = "2";
+            // Transient: the same request can succeed once the database is back; a client that honours this backs off.
+            httpContext.Response.Headers.RetryAfter = "1";
         }
 
         logger.LogInformation("Answered {Method} {Path} with {Result}: {Exception}", httpContext.Request.Method, httpContext.Request.Path,

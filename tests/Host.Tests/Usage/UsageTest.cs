@@ -13,6 +13,13 @@ public abstract class UsageTest(LedgerFixture fixture) : LedgerTest(fixture)
     {
         await base.InitializeAsync();
         Fixture.Time.Pinned = ArrangedAt;
+        await ArrangeDealAndRates(Admin);
+        Fixture.Time.Pinned = null;
+    }
+
+    /// <summary>The deal and rate card, through the API of any host (the fault tests run hosts of their own).</summary>
+    public static async Task ArrangeDealAndRates(HttpClient admin)
+    {
         var deal = Deal();
         deal["computeCommitment"] = new
         {
@@ -22,8 +29,9 @@ public abstract class UsageTest(LedgerFixture fixture) : LedgerTest(fixture)
             termStart = "2025-01-01",
             termEnd = "2027-01-01",
         };
-        await Create(deal);
-        var rates = await Admin.PostJson("/api/providers/AWS/rates", new
+        var created = await admin.PostJson("/api/commitments", deal);
+        created.Code.ShouldBe(201, created.ToString());
+        var rates = await admin.PostJson("/api/providers/AWS/rates", new
         {
             effectiveFrom = "2025-01-01",
             rates = new object[]
@@ -34,7 +42,6 @@ public abstract class UsageTest(LedgerFixture fixture) : LedgerTest(fixture)
             },
         });
         rates.Code.ShouldBe(201, rates.ToString());
-        Fixture.Time.Pinned = null;
     }
 
     public static Dictionary<string, object?> Record(string usageId, decimal chipHours = 2m, string chip = "Trainium2",
