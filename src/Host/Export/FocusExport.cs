@@ -95,29 +95,32 @@ public static class FocusExport
                 progress?.Read(read);
             }
 
-            if (axes.ValidBefore is { } validBefore && UsageReplay.ValidTime(e.Data) >= validBefore)
-            {
-                continue;
-            }
-
             var recordedAt = Instant.FromDateTimeOffset(e.Timestamp);
-            IEnumerable<FocusRow> lines = e.Data switch
+            foreach (var record in UsageEvents.Records(e.Data))
             {
-                ChipHoursConsumed c => [Line(c.CommitmentId, c.UsageId, c.Provider, c.Region, c.Chip, Figures(c), 1, "Usage", "", "Chip-hours consumed", e.Id, recordedAt)],
-                UsageVoided v => [Line(v.CommitmentId, v.UsageId, v.Provider, v.Region, v.Chip, v.Voided, -1, "Usage", "Correction", $"Void{Because(v.Reason)}", e.Id, recordedAt)],
-                UsageCorrected c =>
-                [
-                    Line(c.CommitmentId, c.UsageId, c.Provider, c.Region, c.Chip, c.Before, -1, "Usage", "Correction", $"Correction reversal{Because(c.Reason)}", e.Id, recordedAt),
-                    Line(c.CommitmentId, c.UsageId, c.Provider, c.Region, c.Chip, c.After, 1, "Usage", "Correction", $"Correction restatement{Because(c.Reason)}", e.Id, recordedAt),
-                ],
-                _ => [],
-            };
-            rows.AddRange(lines.Where(r => r.ChargePeriodStart >= periodStart && r.ChargePeriodStart < periodEnd));
+                if (axes.ValidBefore is not { } validBefore || UsageReplay.ValidTime(record) < validBefore)
+                {
+                    rows.AddRange(Lines(record, e.Id, recordedAt).Where(r => r.ChargePeriodStart >= periodStart && r.ChargePeriodStart < periodEnd));
+                }
+            }
         }
 
         progress?.Finished(read);
         return rows;
     }
+
+    /// <summary>The FOCUS rows of one record's event: a charge, a negated charge for a void, both for a correction.</summary>
+    private static IEnumerable<FocusRow> Lines(object record, Guid eventId, Instant recordedAt) => record switch
+    {
+        ChipHoursConsumed c => [Line(c.CommitmentId, c.UsageId, c.Provider, c.Region, c.Chip, Figures(c), 1, "Usage", "", "Chip-hours consumed", eventId, recordedAt)],
+        UsageVoided v => [Line(v.CommitmentId, v.UsageId, v.Provider, v.Region, v.Chip, v.Voided, -1, "Usage", "Correction", $"Void{Because(v.Reason)}", eventId, recordedAt)],
+        UsageCorrected c =>
+        [
+            Line(c.CommitmentId, c.UsageId, c.Provider, c.Region, c.Chip, c.Before, -1, "Usage", "Correction", $"Correction reversal{Because(c.Reason)}", eventId, recordedAt),
+            Line(c.CommitmentId, c.UsageId, c.Provider, c.Region, c.Chip, c.After, 1, "Usage", "Correction", $"Correction restatement{Because(c.Reason)}", eventId, recordedAt),
+        ],
+        _ => [],
+    };
 
     private static string Because(string? reason) => string.IsNullOrWhiteSpace(reason) ? "" : $": {reason}";
 

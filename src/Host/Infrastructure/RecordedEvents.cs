@@ -8,7 +8,7 @@ namespace ComputeLedger.Host.Infrastructure;
 /// <summary>The known-time axis in one place: the events of some types the ledger had recorded before a cut-off.</summary>
 public static class RecordedEvents
 {
-    public static readonly Type[] Usage = [typeof(ChipHoursConsumed), typeof(UsageVoided), typeof(UsageCorrected)];
+    public static readonly Type[] Usage = [typeof(UsageRecorded), typeof(ChipHoursConsumed), typeof(UsageVoided), typeof(UsageCorrected)];
 
     public static IQueryable<IEvent> RecordedBefore(this IQuerySession session, Instant? knownBefore, params Type[] types)
     {

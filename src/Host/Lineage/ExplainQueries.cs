@@ -84,12 +84,16 @@ public static class ExplainQueries
         }
 
         var events = await Known(session, axes!, ct, RecordedEvents.Usage, q => q);
+        // An event counts when one of its records (a batch holds many) falls in the figure within the valid-time cut;
+        // its valid time is that of the earliest such record.
         var kept = events
-            .Where(e => axes!.ValidBefore is not { } before || UsageReplay.ValidTime(e.Data) < before)
-            .Where(e => UsageBucket.Deltas(e.Data, Instant.FromDateTimeOffset(e.Timestamp)).Any(d => concerns(d) && Months.Of(d.CountedAt) == month))
+            .Select(e => (Event: e, ValidTimes: UsageBucket.Deltas(e.Data, Instant.FromDateTimeOffset(e.Timestamp))
+                .Where(d => concerns(d) && Months.Of(d.CountedAt) == month && (axes!.ValidBefore is not { } before || d.ValidAt < before))
+                .Select(d => d.ValidAt).ToList()))
+            .Where(k => k.ValidTimes.Count > 0)
             .ToList();
-        var views = UsageReplay.Fold(kept.Select(e => e.Data), null);
-        return TypedResults.Ok(new Explanation(figure, value(views), kept.Select(e => Describe(e, UsageReplay.ValidTime(e.Data))).ToList()));
+        var views = UsageReplay.Fold(kept.Select(k => k.Event.Data), axes!.ValidBefore);
+        return TypedResults.Ok(new Explanation(figure, value(views), kept.Select(k => Describe(k.Event, k.ValidTimes.Min())).ToList()));
     }
 
     private static string ChipSpendKey(string provider, string chip, string month) => $"{provider}|{chip}|{month}";

@@ -24,7 +24,9 @@ public static class Configuration
     {
         options.Events.MapEventType<ChipAdded>("chip_added");
         options.Events.MapEventType<RateCardPublished>("rate_card_published");
+        // One event per record until batches; still loaded and folded wherever a ledger holds them.
         options.Events.MapEventType<ChipHoursConsumed>("chip_hours_consumed");
+        options.Events.MapEventType<UsageRecorded>("usage_recorded");
         options.Events.MapEventType<UsageVoided>("usage_voided");
         options.Events.MapEventType<UsageCorrected>("usage_corrected");
 

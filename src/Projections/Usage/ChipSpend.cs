@@ -48,6 +48,7 @@ public sealed class ChipSpend
     public static ChipSpend? Next(ChipSpend? row, string id, object @event) => @event switch
     {
         _ when Countable.Of(@event) != Countable.Verdict.Count => row,
+        UsageRecorded batch => batch.Consumptions().Aggregate(row, (r, c) => Next(r, id, c)),
         ChipHoursConsumed e => Count(row, id, e.Provider, e.Chip, e.Start, e.ChipHours, e.Amount, e.Tokens, +1),
         UsageVoided e => Count(row, id, e.Provider, e.Chip, e.Voided.Start, e.Voided.ChipHours, e.Voided.Amount, e.Voided.Tokens, -1),
         UsageCorrected e => Count(
@@ -93,6 +94,7 @@ public sealed partial class ChipSpendProjection : MultiStreamProjection<ChipSpen
     public ChipSpendProjection()
     {
         Identity<ChipHoursConsumed>(e => ChipSpend.KeyOf(e.Provider, e.Chip, e.Start));
+        Identities<UsageRecorded>(e => [.. e.Records.Select(r => ChipSpend.KeyOf(e.Provider, r.Chip, r.Start)).Distinct()]);
         Identity<UsageVoided>(e => ChipSpend.KeyOf(e.Provider, e.Chip, e.Voided.Start));
         Identities<UsageCorrected>(e => [.. new[] { ChipSpend.KeyOf(e.Provider, e.Chip, e.Before.Start), ChipSpend.KeyOf(e.Provider, e.Chip, e.After.Start) }.Distinct()]);
     }

@@ -26,6 +26,8 @@ public static class Countable
     public static Verdict Of(object @event) => @event switch
     {
         ChipHoursConsumed c => Within(c.ChipHours, c.Amount.Amount, c.Tokens) ? Verdict.Count : Verdict.Refuse,
+        // A batch counts whole or not at all, as the one event it is (the API never writes a record beyond the limits).
+        UsageRecorded b => b.Records.All(r => Within(r.ChipHours, r.Amount, r.Tokens)) ? Verdict.Count : Verdict.Refuse,
         UsageVoided v => Within(v.Voided) ? Verdict.Count : Verdict.Ignore,
         UsageCorrected c => Within(c.Before) && Within(c.After) ? Verdict.Count : Verdict.Refuse,
         _ => Verdict.Count,
@@ -41,6 +43,7 @@ public static class Countable
     public static string? UsageIdOf(object @event) => @event switch
     {
         ChipHoursConsumed c => c.UsageId,
+        UsageRecorded b => b.Records.FirstOrDefault(r => !Within(r.ChipHours, r.Amount, r.Tokens))?.UsageId,
         UsageVoided v => v.UsageId,
         UsageCorrected c => c.UsageId,
         _ => null,

@@ -62,6 +62,13 @@ public sealed class Drawdown
                 }
 
                 break;
+            case UsageRecorded batch:
+                foreach (var e in batch.Consumptions())
+                {
+                    row.Count(e.Provider, e.Chip, e.Start, e.ChipHours, e.Amount, +1);
+                }
+
+                break;
             case ChipHoursConsumed e:
                 row.Count(e.Provider, e.Chip, e.Start, e.ChipHours, e.Amount, +1);
                 break;
@@ -83,11 +90,12 @@ public sealed partial class DrawdownProjection : MultiStreamProjection<Drawdown,
     public DrawdownProjection()
     {
         Identity<ChipHoursConsumed>(e => e.CommitmentId);
+        Identity<UsageRecorded>(e => e.CommitmentId);
         Identity<CommitmentOffered>(e => e.Terms.CommitmentId);
         Identity<UsageVoided>(e => e.CommitmentId);
         Identity<UsageCorrected>(e => e.CommitmentId);
     }
 
     public override Drawdown? Evolve(Drawdown? snapshot, string id, IEvent e) =>
-        e.Data is ChipHoursConsumed or CommitmentOffered or UsageVoided or UsageCorrected ? Drawdown.Apply(snapshot, Countable.Require(e.Data), id) : snapshot;
+        e.Data is ChipHoursConsumed or UsageRecorded or CommitmentOffered or UsageVoided or UsageCorrected ? Drawdown.Apply(snapshot, Countable.Require(e.Data), id) : snapshot;
 }

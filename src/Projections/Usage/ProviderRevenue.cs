@@ -20,6 +20,7 @@ public sealed class ProviderRevenue
     public static ProviderRevenue? Next(ProviderRevenue? row, string id, object @event) => @event switch
     {
         _ when Countable.Of(@event) != Countable.Verdict.Count => row,
+        UsageRecorded batch => batch.Consumptions().Aggregate(row, (r, c) => Next(r, id, c)),
         ChipHoursConsumed e => Count(row, id, e.Provider, e.Start, e.Amount, +1),
         UsageVoided e => Count(row, id, e.Provider, e.Voided.Start, e.Voided.Amount, -1),
         UsageCorrected e => Count(Count(row, id, e.Provider, e.Before.Start, e.Before.Amount, -1), id, e.Provider, e.After.Start, e.After.Amount, +1),
@@ -53,6 +54,7 @@ public sealed partial class ProviderRevenueProjection : MultiStreamProjection<Pr
     public ProviderRevenueProjection()
     {
         Identity<ChipHoursConsumed>(e => ProviderRevenue.KeyOf(e.Provider, e.Start));
+        Identities<UsageRecorded>(e => [.. e.Records.Select(r => ProviderRevenue.KeyOf(e.Provider, r.Start)).Distinct()]);
         Identity<UsageVoided>(e => ProviderRevenue.KeyOf(e.Provider, e.Voided.Start));
         Identities<UsageCorrected>(e => [.. new[] { ProviderRevenue.KeyOf(e.Provider, e.Before.Start), ProviderRevenue.KeyOf(e.Provider, e.After.Start) }.Distinct()]);
     }

@@ -69,6 +69,7 @@ public sealed class UsageBucket
     public static IEnumerable<Delta> Deltas(object @event, Instant knownAt) => @event switch
     {
         _ when Countable.Of(@event) != Countable.Verdict.Count => [],
+        UsageRecorded batch => batch.Consumptions().SelectMany(c => Deltas(c, knownAt)),
         ChipHoursConsumed c => [new Delta(c.Provider, c.Chip, c.CommitmentId, c.Start, c.Start, knownAt, c.ChipHours, c.Amount, c.Tokens, 1)],
         UsageVoided v => [Negative(v.Provider, v.Chip, v.CommitmentId, v.Voided, v.Voided.Start, knownAt)],
         UsageCorrected c =>

@@ -16,6 +16,7 @@ public sealed record UsageViews(
 /// </summary>
 public static class UsageReplay
 {
+    /// <summary>The valid time of a single record's event (a batch is read record by record, <see cref="UsageEvents.Records"/>).</summary>
     public static Instant ValidTime(object @event) => @event switch
     {
         ChipHoursConsumed e => e.Start,
@@ -31,7 +32,8 @@ public static class UsageReplay
         var drawdowns = new Dictionary<string, Drawdown>(StringComparer.Ordinal);
         var accepted = new Dictionary<string, (decimal Amount, long Records)>(StringComparer.Ordinal);
 
-        foreach (var e in events)
+        // A batch is judged whole, as the daemon judges it, then read record by record.
+        foreach (var e in events.Where(e => Countable.Of(e) == Countable.Verdict.Count).SelectMany(UsageEvents.Records))
         {
             if (e is not (ChipHoursConsumed or UsageVoided or UsageCorrected) || Countable.Of(e) != Countable.Verdict.Count || (validBefore is { } cutoff && ValidTime(e) >= cutoff))
             {

@@ -44,6 +44,23 @@ public abstract class LedgerTest(LedgerFixture fixture) : IAsyncLifetime
     protected async Task<long> CountEvents(string type) =>
         (long)(await Sql($"select count(*) from ledger.mt_events where type = '{type}'"))!;
 
+    /// <summary>Usage records stored: those carried by batch events plus any per-record events of an older ledger.</summary>
+    protected async Task<long> CountRecords() => (long)(await Sql($"select count(*) from ({RecordsSql}) r"))!;
+
+    /// <summary>
+    /// Every stored usage record as a row (usage_id, stream_id, chip, region, start, amount, price): a UsageRecorded
+    /// event holds many, a ChipHoursConsumed of an older ledger one.
+    /// </summary>
+    public const string RecordsSql = """
+        select r->>'usageId' as usage_id, e.stream_id, r->>'chip' as chip, r->>'region' as region, r->>'start' as start,
+               (r->>'amount')::numeric as amount, (e.data->'rates'->((r->>'rate')::int)->>'price')::numeric as price
+        from ledger.mt_events e cross join lateral jsonb_array_elements(e.data->'records') r where e.type = 'usage_recorded'
+        union all
+        select data->>'usageId', stream_id, data->>'chip', data->>'region', data->>'start',
+               (data->'amount'->>'amount')::numeric, (data->'pricePerChipHour'->>'amount')::numeric
+        from ledger.mt_events where type = 'chip_hours_consumed'
+        """;
+
     /// <summary>Waits until every async projection has folded every event written so far.</summary>
     protected Task CatchUp() => Fixture.Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(60));
 

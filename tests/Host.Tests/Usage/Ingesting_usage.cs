@@ -8,7 +8,7 @@ namespace ComputeLedger.Host.Tests.Usage;
 public class Ingesting_usage(LedgerFixture fixture) : UsageTest(fixture)
 {
     [Fact]
-    public async Task Each_accepted_record_becomes_one_priced_ChipHoursConsumed_event_outside_the_commitment_stream()
+    public async Task Each_accepted_batch_becomes_one_UsageRecorded_event_per_commitment_outside_the_commitment_stream_with_each_record_priced()
     {
         var reply = await Post(Record("u-1", 2m), Record("u-2", 3m, region: "eu-west-1"));
 
@@ -17,11 +17,12 @@ public class Ingesting_usage(LedgerFixture fixture) : UsageTest(fixture)
         reply.Json["duplicates"]!.GetValue<int>().ShouldBe(0);
         reply.Json["rejected"]!.AsArray().ShouldBeEmpty();
 
-        (await CountEvents("chip_hours_consumed")).ShouldBe(2);
-        (await Sql("select count(*) from ledger.mt_events where type = 'chip_hours_consumed' and stream_id = 'amazon-anthropic'")).ShouldBe(0L);
+        (await CountRecords()).ShouldBe(2);
+        (await CountEvents("usage_recorded")).ShouldBe(1);
+        (await Sql("select count(*) from ledger.mt_events where type = 'usage_recorded' and stream_id = 'amazon-anthropic'")).ShouldBe(0L);
         // Exact region 3.50 × 2 h; region without its own line falls back to "any" at 4.00 × 3 h.
-        (await Sql("select string_agg(data->'amount'->>'amount', ',' order by data->>'usageId') from ledger.mt_events where type = 'chip_hours_consumed'"))
-            .ShouldBe("7.00,12.00");
+        (await Sql($"select string_agg(amount::text, ',' order by usage_id) from ({RecordsSql}) r")).ShouldBe("7.00,12.00");
+        (await Sql($"select string_agg(price::text, ',' order by usage_id) from ({RecordsSql}) r")).ShouldBe("3.50,4.00");
     }
 
     [Fact]
@@ -33,7 +34,7 @@ public class Ingesting_usage(LedgerFixture fixture) : UsageTest(fixture)
 
         retry.Json["accepted"]!.GetValue<int>().ShouldBe(1);
         retry.Json["duplicates"]!.GetValue<int>().ShouldBe(2);
-        (await CountEvents("chip_hours_consumed")).ShouldBe(3);
+        (await CountRecords()).ShouldBe(3);
     }
 
     [Fact]
@@ -43,7 +44,7 @@ public class Ingesting_usage(LedgerFixture fixture) : UsageTest(fixture)
 
         reply.Json["accepted"]!.GetValue<int>().ShouldBe(1);
         reply.Json["duplicates"]!.GetValue<int>().ShouldBe(1);
-        (await CountEvents("chip_hours_consumed")).ShouldBe(1);
+        (await CountRecords()).ShouldBe(1);
     }
 
     [Fact]
@@ -90,7 +91,7 @@ public class Ingesting_usage(LedgerFixture fixture) : UsageTest(fixture)
         rejected[7].ShouldContain("must be after start");
         rejected[8].ShouldContain("longer than 31 days");
         rejected[9].ShouldContain("in the future");
-        (await CountEvents("chip_hours_consumed")).ShouldBe(2);
+        (await CountRecords()).ShouldBe(2);
     }
 
     [Fact]
@@ -118,8 +119,7 @@ public class Ingesting_usage(LedgerFixture fixture) : UsageTest(fixture)
         await Post(Record("july", 1m, start: "2025-07-31T23:00:00Z", end: "2025-08-01T00:00:00Z"),
             Record("august", 1m, start: "2025-08-01T00:00:00Z", end: "2025-08-01T01:00:00Z"));
 
-        (await Sql("select string_agg(data->'pricePerChipHour'->>'amount', ',' order by data->>'start') from ledger.mt_events where type = 'chip_hours_consumed'"))
-            .ShouldBe("3.50,3.00");
+        (await Sql($"select string_agg(price::text, ',' order by start) from ({RecordsSql}) r")).ShouldBe("3.50,3.00");
     }
 
     [Fact]
@@ -129,7 +129,7 @@ public class Ingesting_usage(LedgerFixture fixture) : UsageTest(fixture)
 
         reply.Code.ShouldBe(403);
         reply.ContentType.ShouldBe("application/problem+json");
-        (await CountEvents("chip_hours_consumed")).ShouldBe(0);
+        (await CountRecords()).ShouldBe(0);
         (await Analyst.PostJson("/api/usage", Batch(Record("x")))).Code.ShouldBe(403);
     }
 
@@ -165,7 +165,7 @@ public class Ingesting_usage(LedgerFixture fixture) : UsageTest(fixture)
         var huge = "{ \"records\": [ " + string.Join(",", Enumerable.Repeat("{ \"usageId\": \"" + new string('x', 1000) + "\" }", 17_000)) + " ] }";
         (await Ingest.PostJson("/api/usage", huge)).Code.ShouldBe(413);
 
-        (await CountEvents("chip_hours_consumed")).ShouldBe(0);
+        (await CountRecords()).ShouldBe(0);
     }
 
     [Fact]
@@ -175,15 +175,15 @@ public class Ingesting_usage(LedgerFixture fixture) : UsageTest(fixture)
         // (a serialization failure): only such a transient failure is a 503.
         await Sql("""
             create or replace function ledger.fail_usage_write() returns trigger language plpgsql as $$
-            begin raise exception using errcode = 'serialization_failure', message = 'injected failure for ' || (new.data->>'usageId'); end $$;
+            begin raise exception using errcode = 'serialization_failure', message = 'injected failure of the batch holding boom'; end $$;
             create trigger fail_usage_write before insert on ledger.mt_events for each row
-                when (new.data->>'usageId' = 'boom') execute function ledger.fail_usage_write();
+                when (new.data->'records' @> '[{"usageId": "boom"}]') execute function ledger.fail_usage_write();
             """);
         try
         {
             var failed = await Post(Record("fine-1"), Record("boom"), Record("fine-2"));
             failed.Code.ShouldBe(503, failed.ToString());
-            (await CountEvents("chip_hours_consumed")).ShouldBe(0);
+            (await CountRecords()).ShouldBe(0);
             (await Sql("select count(*) from ledger.usage_claims")).ShouldBe(0L);
         }
         finally
@@ -195,7 +195,7 @@ public class Ingesting_usage(LedgerFixture fixture) : UsageTest(fixture)
 
         retry.Json["accepted"]!.GetValue<int>().ShouldBe(3, retry.ToString());
         retry.Json["duplicates"]!.GetValue<int>().ShouldBe(0);
-        (await CountEvents("chip_hours_consumed")).ShouldBe(3);
+        (await CountRecords()).ShouldBe(3);
     }
 
     [Fact]
@@ -210,6 +210,6 @@ public class Ingesting_usage(LedgerFixture fixture) : UsageTest(fixture)
         var distinct = batches.SelectMany(b => b).Select(r => ((Dictionary<string, object?>)r)["usageId"]).Distinct().Count();
         replies.Sum(r => r.Json["accepted"]!.GetValue<int>()).ShouldBe(distinct);
         replies.Sum(r => r.Json["accepted"]!.GetValue<int>() + r.Json["duplicates"]!.GetValue<int>()).ShouldBe(1200);
-        (await CountEvents("chip_hours_consumed")).ShouldBe(distinct);
+        (await CountRecords()).ShouldBe(distinct);
     }
 }

@@ -145,8 +145,11 @@ public static class IngestUsageEndpoint
             }
         }
 
-        UsageStreams.Start(session, accepted.GroupBy(e => e.CommitmentId, StringComparer.Ordinal)
-            .Select(g => (streams[g.Key], (IReadOnlyList<ChipHoursConsumed>)g.ToList())).ToList(), now);
+        // One UsageRecorded per (batch, commitment), on its own new stream: the event row costs once per batch, not per record.
+        foreach (var group in accepted.GroupBy(e => e.CommitmentId, StringComparer.Ordinal))
+        {
+            session.Events.StartStream(streams[group.Key], UsageEvents.Batch(group.ToList(), now));
+        }
 
         await ConsumptionMilestones.Detect(session, bus, accepted.Select(e => e.CommitmentId), now, ct);
 

@@ -8,7 +8,7 @@ public sealed record UsageRecord(string UsageId, string CommitmentId, string Pro
     public static UsageRecord? Fold(IEnumerable<object> events, string usageId)
     {
         UsageRecord? state = null;
-        foreach (var e in events)
+        foreach (var e in events.SelectMany(UsageEvents.Records))
         {
             state = (state, e) switch
             {

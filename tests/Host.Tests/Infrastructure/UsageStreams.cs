@@ -1,20 +1,17 @@
 using ComputeLedger.Ledger.Usage;
 using Marten;
+using NodaTime;
 
-namespace ComputeLedger.Host.Usage.Ingesting;
+namespace ComputeLedger.Host.Tests.Infrastructure;
 
 /// <summary>
-/// Starts the usage streams of an ingest batch set-based: one multi-row insert into Marten's mt_streams and one into
-/// mt_events, queued on the session, so they commit or roll back with the claims in its transaction.
-/// <para>
-/// Marten's own append runs a plpgsql function that inserts the events one row at a time; profiling the ingest path
-/// showed it as the largest single cost in PostgreSQL (about 60 µs per event under load). The rows written here are
-/// the ones Marten writes for <c>session.Events.StartStream</c>: same columns, Marten's serializer, its event type
-/// alias and .NET type name, its default tenant, sequence numbers from its sequence and the event timestamp from the
-/// ledger's clock. <c>Storing_usage_streams_set_based</c> holds the two side by side, so a Marten upgrade that changes
-/// its storage fails a test instead of the daemon. Only brand-new streams are written here; every later event of a
-/// usage stream (void, correction) goes through Marten's append with its version check.
-/// </para>
+/// Writes usage the way a ledger did before batch events: one <see cref="ChipHoursConsumed"/> per record, on brand-new
+/// streams, with one multi-row insert into Marten's mt_streams and one into mt_events, queued on the session. Tests use
+/// it to build older and mixed histories of any size quickly. (Ingest itself used it until usage became one
+/// <c>UsageRecorded</c> per batch and commitment; with one event row per batch Marten's own append costs nothing worth saving.)
+/// The rows are the ones Marten writes for <c>session.Events.StartStream</c> (its serializer, type alias and .NET type
+/// name, default tenant, sequence, the ledger clock's timestamp); <c>Storing_usage_streams_set_based</c> holds the two
+/// side by side, so the histories built here are ones Marten reads as its own.
 /// </summary>
 public static class UsageStreams
 {
