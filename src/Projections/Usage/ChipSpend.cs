@@ -48,7 +48,7 @@ public sealed class ChipSpend
     public static ChipSpend? Next(ChipSpend? row, string id, object @event) => @event switch
     {
         _ when Countable.Of(@event) != Countable.Verdict.Count => row,
-        UsageRecorded batch => batch.Consumptions().Aggregate(row, (r, c) => Next(r, id, c)),
+        UsageRecorded batch => Fold(row, id, batch),
         ChipHoursConsumed e => Count(row, id, e.Provider, e.Chip, e.Start, e.ChipHours, e.Amount, e.Tokens, +1),
         UsageVoided e => Count(row, id, e.Provider, e.Chip, e.Voided.Start, e.Voided.ChipHours, e.Voided.Amount, e.Voided.Tokens, -1),
         UsageCorrected e => Count(
@@ -58,13 +58,35 @@ public sealed class ChipSpend
         _ => row,
     };
 
-    private static ChipSpend? Count(ChipSpend? current, string id, string provider, string chip, Instant start, decimal hours, Money amount, long? tokens, int sign)
+    /// <summary>
+    /// The records of a batch that fall in row <paramref name="id"/>. The daemon calls this once per row the batch
+    /// touches, so the match compares the chip and the month index instead of formatting a key per record.
+    /// </summary>
+    private static ChipSpend? Fold(ChipSpend? row, string id, UsageRecorded batch)
     {
-        if (sign == 0 || KeyOf(provider, chip, start) != id)
+        if (!id.StartsWith(batch.Provider + "|", StringComparison.Ordinal) || !Months.TryParse(id[^7..], out var month))
         {
-            return current;
+            return row;
         }
 
+        var chip = id[(batch.Provider.Length + 1)..^8];
+        var index = Months.Index(month);
+        foreach (var r in batch.Records)
+        {
+            if (string.Equals(r.Chip, chip, StringComparison.Ordinal) && Months.IndexOf(r.Start) == index)
+            {
+                row = Add(row, id, batch.Provider, r.Chip, r.Start, r.ChipHours, new Money(r.Amount, batch.Currency), r.Tokens, +1);
+            }
+        }
+
+        return row;
+    }
+
+    private static ChipSpend? Count(ChipSpend? current, string id, string provider, string chip, Instant start, decimal hours, Money amount, long? tokens, int sign) =>
+        sign == 0 || KeyOf(provider, chip, start) != id ? current : Add(current, id, provider, chip, start, hours, amount, tokens, sign);
+
+    private static ChipSpend Add(ChipSpend? current, string id, string provider, string chip, Instant start, decimal hours, Money amount, long? tokens, int sign)
+    {
         var row = current ?? new ChipSpend
         {
             Id = id,

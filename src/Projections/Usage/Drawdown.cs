@@ -63,9 +63,9 @@ public sealed class Drawdown
 
                 break;
             case UsageRecorded batch:
-                foreach (var e in batch.Consumptions())
+                foreach (var r in batch.Records)
                 {
-                    row.Count(e.Provider, e.Chip, e.Start, e.ChipHours, e.Amount, +1);
+                    row.Count(batch.Provider, r.Chip, r.Start, r.ChipHours, new Money(r.Amount, batch.Currency), +1);
                 }
 
                 break;

@@ -20,20 +20,38 @@ public sealed class ProviderRevenue
     public static ProviderRevenue? Next(ProviderRevenue? row, string id, object @event) => @event switch
     {
         _ when Countable.Of(@event) != Countable.Verdict.Count => row,
-        UsageRecorded batch => batch.Consumptions().Aggregate(row, (r, c) => Next(r, id, c)),
+        UsageRecorded batch => Fold(row, id, batch),
         ChipHoursConsumed e => Count(row, id, e.Provider, e.Start, e.Amount, +1),
         UsageVoided e => Count(row, id, e.Provider, e.Voided.Start, e.Voided.Amount, -1),
         UsageCorrected e => Count(Count(row, id, e.Provider, e.Before.Start, e.Before.Amount, -1), id, e.Provider, e.After.Start, e.After.Amount, +1),
         _ => row,
     };
 
-    private static ProviderRevenue? Count(ProviderRevenue? current, string id, string provider, Instant start, Money amount, int sign)
+    /// <summary>The records of a batch that fall in row <paramref name="id"/>, matched by month index (no key per record).</summary>
+    private static ProviderRevenue? Fold(ProviderRevenue? row, string id, UsageRecorded batch)
     {
-        if (KeyOf(provider, start) != id)
+        if (!string.Equals(id, $"{batch.Provider}|{id[^7..]}", StringComparison.Ordinal) || !Months.TryParse(id[^7..], out var month))
         {
-            return current;
+            return row;
         }
 
+        var index = Months.Index(month);
+        foreach (var r in batch.Records)
+        {
+            if (Months.IndexOf(r.Start) == index)
+            {
+                row = Add(row, id, batch.Provider, r.Start, new Money(r.Amount, batch.Currency), +1);
+            }
+        }
+
+        return row;
+    }
+
+    private static ProviderRevenue? Count(ProviderRevenue? current, string id, string provider, Instant start, Money amount, int sign) =>
+        KeyOf(provider, start) != id ? current : Add(current, id, provider, start, amount, sign);
+
+    private static ProviderRevenue Add(ProviderRevenue? current, string id, string provider, Instant start, Money amount, int sign)
+    {
         var row = current ?? new ProviderRevenue
         {
             Id = id,

@@ -1,0 +1,58 @@
+using ComputeLedger.Ledger;
+using ComputeLedger.Ledger.Usage;
+using ComputeLedger.Projections.Usage;
+using NodaTime;
+using Shouldly;
+
+namespace ComputeLedger.Projections.Tests.Usage;
+
+/// <summary>A UsageRecorded folds into every view exactly as the per-record events it stands for.</summary>
+public class A_batch_folds_as_its_records
+{
+    private static readonly Instant RecordedAt = Instant.FromUtc(2025, 9, 1, 0, 0);
+
+    private static ChipHoursConsumed Consumed(string id, string chip, decimal hours, decimal price, Instant start, long? tokens) =>
+        new(id, "deal", "AWS", chip, "us-east-1", hours, start, start.Plus(Duration.FromHours(1)), tokens, new Money(price, "USD"),
+            new Money(price * hours, "USD").ToCents(), $"provider:{chip}", RecordedAt);
+
+    private static readonly ChipHoursConsumed[] Records =
+    [
+        Consumed("a", "H100", 2m, 6.88m, Instant.FromUtc(2025, 7, 31, 23, 0), 1_000),
+        Consumed("b", "H100", 1.5m, 6.88m, Instant.FromUtc(2025, 8, 1, 0, 0), null),
+        Consumed("c", "L40S", 3m, 2.40m, Instant.FromUtc(2025, 7, 2, 0, 0), 5_000),
+        Consumed("d", "H100", 0.25m, 7.10m, Instant.FromUtc(2025, 7, 15, 0, 0), 2_000),
+    ];
+
+    [Fact]
+    public void Chip_spend_provider_revenue_and_drawdown_match_the_per_record_fold()
+    {
+        var batch = UsageEvents.Batch(Records, RecordedAt);
+        batch.Rates.Count.ShouldBe(3);
+
+        foreach (var id in new[] { "AWS|H100|2025-07", "AWS|H100|2025-08", "AWS|L40S|2025-07", "AWS|L40S|2025-08", "Azure|H100|2025-07" })
+        {
+            var fromBatch = ChipSpend.Next(null, id, batch);
+            var fromRecords = Records.Aggregate((ChipSpend?)null, (row, e) => ChipSpend.Next(row, id, e));
+            (fromBatch is null).ShouldBe(fromRecords is null, id);
+            if (fromBatch is not null)
+            {
+                (fromBatch.ChipHours, fromBatch.Spend, fromBatch.Tokens, fromBatch.TokenizedSpend, fromBatch.Records, fromBatch.Month)
+                    .ShouldBe((fromRecords!.ChipHours, fromRecords.Spend, fromRecords.Tokens, fromRecords.TokenizedSpend, fromRecords.Records, fromRecords.Month), id);
+            }
+        }
+
+        foreach (var id in new[] { "AWS|2025-07", "AWS|2025-08", "AWS|2025-09" })
+        {
+            var fromBatch = ProviderRevenue.Next(null, id, batch);
+            var fromRecords = Records.Aggregate((ProviderRevenue?)null, (row, e) => ProviderRevenue.Next(row, id, e));
+            (fromBatch?.Revenue, fromBatch?.Records).ShouldBe((fromRecords?.Revenue, fromRecords?.Records), id);
+        }
+
+        var drawdown = Drawdown.Apply(null, batch, "deal");
+        var perRecord = Records.Aggregate((Drawdown?)null, (row, e) => Drawdown.Apply(row, e, "deal"));
+        (drawdown.Consumed, drawdown.Records).ShouldBe((perRecord!.Consumed, perRecord.Records));
+        drawdown.ByMonth.ShouldBe(perRecord.ByMonth);
+
+        UsageBucket.Deltas(batch, RecordedAt).ShouldBe(Records.SelectMany(r => UsageBucket.Deltas(r, RecordedAt)));
+    }
+}
