@@ -3,6 +3,7 @@
 #
 #   bench/ingest.sh                                   # 1,000,000 records, batch 1000, concurrency 2
 #   bench/ingest.sh --records 200000 --batch 2000 --concurrency 4
+#   bench/ingest.sh --warmup 0                        # measure from a cold host (default: 20,000 records first, untimed)
 #
 # Starts ./run.sh (Release host + its project-local PostgreSQL, demo data loaded) in the background, waits until it
 # is ready, posts the records over HTTP as the dev ingest key, waits for the projections, then COPYs the same rows
