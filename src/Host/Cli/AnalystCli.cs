@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -71,13 +72,30 @@ public static class AnalystCli
                 return Fail(problem is null ? "--out FILE.csv is required." : Detail(problem));
             }
 
-            var rows = await FocusExport.Rows(session, window!.Value.From, window.Value.To, window.Value.Axes, progress, ct);
-            await using (var file = new StreamWriter(output))
+            // Rows go to the file as the events are read; stderr shows how far it got, at most four times a second.
+            var shown = Stopwatch.StartNew();
+            var tally = new ExportProgress(p =>
             {
-                await FocusExport.Write(rows, file);
+                if (shown.ElapsedMilliseconds >= 250)
+                {
+                    Console.Error.Write($"\rexport: {p.Events:N0} events read, {p.Rows:N0} rows written");
+                    shown.Restart();
+                }
+            });
+            try
+            {
+                await using var file = new StreamWriter(output);
+                await FocusExport.Write(FocusExport.Rows(session, window!.Value.From, window.Value.To, window.Value.Axes, tally, ct), file, tally, ct);
+            }
+            catch
+            {
+                // A short file must not pass for a whole export.
+                Console.Error.WriteLine();
+                File.Delete(output);
+                throw;
             }
 
-            Console.Error.WriteLine($"export: {rows.Count:N0} FOCUS rows written to {output}");
+            Console.Error.WriteLine($"\rexport: {tally.Events:N0} events read, {tally.Rows:N0} FOCUS rows written to {output}");
             return 0;
         }
 

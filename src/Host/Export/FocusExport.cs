@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using ComputeLedger.Host.Infrastructure;
 using ComputeLedger.Ledger.Usage;
@@ -31,17 +32,10 @@ public static class FocusExport
 
     [WolverineGet("/api/export/focus.csv", OperationId = "ExportFocus")]
     [Tags("Export")]
-    public static async Task<IResult> Get(string? from, string? to, string? asOf, string? knownAt, IQuerySession session, ReplayProgress progress, CancellationToken ct)
+    public static IResult Get(string? from, string? to, string? asOf, string? knownAt, IDocumentStore store)
     {
         var (window, problem) = Window(from, to, asOf, knownAt);
-        if (problem is not null)
-        {
-            return problem;
-        }
-
-        var csv = new StringWriter(CultureInfo.InvariantCulture);
-        await Write(await Rows(session, window!.Value.From, window.Value.To, window.Value.Axes, progress, ct), csv);
-        return Results.Text(csv.ToString(), "text/csv", Encoding.UTF8);
+        return problem ?? new FocusCsv(store, window!.Value.From, window.Value.To, window.Value.Axes);
     }
 
     /// <summary>Validates the export window: from and to are dates (inclusive), asOf/knownAt as everywhere else.</summary>
@@ -81,32 +75,34 @@ public static class FocusExport
         return null;
     }
 
-    public static async Task<IReadOnlyList<FocusRow>> Rows(IQuerySession session, LocalDate from, LocalDate to, TimeAxes axes, ReplayProgress? progress, CancellationToken ct)
+    /// <summary>
+    /// The rows in event order, produced as the events are read: Marten's <c>ToAsyncEnumerable</c> reads one data row at
+    /// a time from an open reader, so nothing here grows with the range.
+    /// </summary>
+    public static async IAsyncEnumerable<FocusRow> Rows(IQuerySession session, LocalDate from, LocalDate to, TimeAxes axes,
+        ExportProgress? progress, [EnumeratorCancellation] CancellationToken ct)
     {
         var periodStart = from.AtStartOfDayInZone(DateTimeZone.Utc).ToInstant();
         var periodEnd = to.PlusDays(1).AtStartOfDayInZone(DateTimeZone.Utc).ToInstant();
         var query = session.RecordedBefore(axes.KnownBefore, RecordedEvents.Usage);
-        var rows = new List<FocusRow>();
-        long read = 0;
         await foreach (var e in query.OrderBy(e => e.Sequence).ToAsyncEnumerable(ct))
         {
-            if (++read % 50_000 == 0)
-            {
-                progress?.Read(read);
-            }
-
+            progress?.EventRead();
             var recordedAt = Instant.FromDateTimeOffset(e.Timestamp);
             foreach (var record in UsageEvents.Records(e.Data))
             {
                 if (axes.ValidBefore is not { } validBefore || UsageReplay.ValidTime(record) < validBefore)
                 {
-                    rows.AddRange(Lines(record, e.Id, recordedAt).Where(r => r.ChargePeriodStart >= periodStart && r.ChargePeriodStart < periodEnd));
+                    foreach (var row in Lines(record, e.Id, recordedAt))
+                    {
+                        if (row.ChargePeriodStart >= periodStart && row.ChargePeriodStart < periodEnd)
+                        {
+                            yield return row;
+                        }
+                    }
                 }
             }
         }
-
-        progress?.Finished(read);
-        return rows;
     }
 
     /// <summary>The FOCUS rows of one record's event: a charge, a negated charge for a void, both for a correction.</summary>
@@ -131,27 +127,82 @@ public static class FocusExport
         new(sign * f.Amount.Amount, sign * f.Amount.Amount, f.Amount.Currency, f.Start, f.End, category, chargeClass, description,
             sign * f.ChipHours, sign * f.ChipHours, f.PricePerChipHour.Amount, provider, region, chip, commitmentId, usageId, eventId, recordedAt);
 
-    public static async Task Write(IEnumerable<FocusRow> rows, TextWriter writer)
+    /// <summary>Rows are formatted into this many characters before they go to the writer and it is flushed.</summary>
+    private const int Chunk = 64 * 1024;
+
+    /// <summary>
+    /// The CSV: the header, then one line per row, handed to <paramref name="writer"/> and flushed every
+    /// <see cref="Chunk"/> characters, so a reader sees it arrive and at most one chunk is held. Nothing is flushed before
+    /// the first chunk is full: a query that fails at once leaves an HTTP response unstarted, free to become a problem.
+    /// Returns the number of rows written.
+    /// </summary>
+    public static async Task<long> Write(IAsyncEnumerable<FocusRow> rows, TextWriter writer, ExportProgress? progress, CancellationToken ct)
     {
-        await writer.WriteLineAsync(string.Join(',', Columns));
-        foreach (var r in rows)
+        var text = new StringBuilder(Chunk + 1024);
+        text.AppendJoin(',', Columns).Append(writer.NewLine);
+        long written = 0;
+        await foreach (var r in rows.WithCancellation(ct))
         {
-            string[] values =
-            [
-                Number(r.BilledCost), Number(r.EffectiveCost), r.BillingCurrency, Time(r.ChargePeriodStart), Time(r.ChargePeriodEnd),
-                r.ChargeCategory, r.ChargeClass, r.ChargeDescription, "Usage-Based", Number(r.ConsumedQuantity), "Chip-Hours",
-                Number(r.PricingQuantity), "Chip-Hours", Number(r.ContractedUnitPrice), r.ProviderName, r.ProviderName, r.ProviderName,
-                r.RegionId ?? "", r.SkuId, r.SkuId, "AI Accelerator Compute", "AI and Machine Learning", r.CommitmentId, r.UsageId,
-                r.EventId.ToString(), Time(r.RecordedAt),
-            ];
-            await writer.WriteLineAsync(string.Join(',', values.Select(Escape)));
+            Line(text, r, writer.NewLine);
+            written++;
+            progress?.RowWritten();
+            if (text.Length >= Chunk)
+            {
+                await writer.WriteAsync(text, ct);
+                await writer.FlushAsync(ct);
+                text.Clear();
+            }
         }
+
+        await writer.WriteAsync(text, ct);
+        await writer.FlushAsync(ct);
+        return written;
     }
 
-    private static string Number(decimal value) => value.ToString(CultureInfo.InvariantCulture);
+    private static void Line(StringBuilder text, FocusRow r, string newLine)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        text.Append(inv, $"{r.BilledCost},{r.EffectiveCost},");
+        Field(text, r.BillingCurrency).Append(',').Append(Time(r.ChargePeriodStart)).Append(',').Append(Time(r.ChargePeriodEnd)).Append(',');
+        Field(text, r.ChargeCategory).Append(',');
+        Field(text, r.ChargeClass).Append(',');
+        Field(text, r.ChargeDescription).Append(",Usage-Based,");
+        text.Append(inv, $"{r.ConsumedQuantity},Chip-Hours,{r.PricingQuantity},Chip-Hours,{r.ContractedUnitPrice},");
+        Field(text, r.ProviderName).Append(',');
+        Field(text, r.ProviderName).Append(',');
+        Field(text, r.ProviderName).Append(',');
+        Field(text, r.RegionId ?? "").Append(',');
+        Field(text, r.SkuId).Append(',');
+        Field(text, r.SkuId).Append(",AI Accelerator Compute,AI and Machine Learning,");
+        Field(text, r.CommitmentId).Append(',');
+        Field(text, r.UsageId).Append(',');
+        text.Append(inv, $"{r.EventId},").Append(Time(r.RecordedAt)).Append(newLine);
+    }
 
     private static string Time(Instant value) => NodaTime.Text.InstantPattern.ExtendedIso.Format(value);
 
-    private static string Escape(string value) =>
-        value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : value;
+    /// <summary>RFC 4180: a field holding a comma, a quote or a line break is quoted, its quotes doubled.</summary>
+    private static StringBuilder Field(StringBuilder text, string value) =>
+        value.AsSpan().IndexOfAny(",\"\n\r") >= 0
+            ? text.Append('"').Append(value.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"')
+            : text.Append(value);
+}
+
+/// <summary>
+/// How far an export has got: events read and rows written. <paramref name="report"/>, if any, is told after each event
+/// read (the CLI prints from it); it must be cheap.
+/// </summary>
+public sealed class ExportProgress(Action<ExportProgress>? report = null)
+{
+    public long Events { get; private set; }
+
+    public long Rows { get; private set; }
+
+    internal void EventRead()
+    {
+        Events++;
+        report?.Invoke(this);
+    }
+
+    internal void RowWritten() => Rows++;
 }
