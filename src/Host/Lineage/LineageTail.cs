@@ -16,7 +16,7 @@ public static class LineageTail
         var query = session.RecordedBefore(knownBefore, RecordedEvents.Usage).Where(e => e.Sequence > mark);
         if (knownFrom is { } from)
         {
-            var cutoff = from.ToDateTimeOffset();
+            var cutoff = RecordedEvents.Cutoff(from);
             query = query.Where(e => e.Timestamp >= cutoff);
         }
 
