@@ -25,7 +25,8 @@ internal static class QueryBenchmark
         const string Eligibility = "/api/commitments/amazon-anthropic/eligibility?asOf=2025-06-30&knownAt=2026-02-15";
         const string Spend = "/api/spend/chips?from=2025-01&to=2025-12&asOf=2025-06-30&knownAt=2026-02-15";
         const string Explain = "/api/explain/spend/AWS/Trainium2/2025-03?limit=100";
-        const string Restatements = "/api/restatements?knownFrom=2026-02-14&knownTo=2026-02-15";
+        // One known day that holds a batch at every size (batches are 100 days / N apart, the first 10k ones 10 days apart).
+        const string Restatements = "/api/restatements?knownFrom=2026-02-09&knownTo=2026-02-10";
         const string Instants = "/api/spend/chips?from=2025-01&to=2025-12&asOf=2025-06-30T12:00:00Z&knownAt=2026-02-15T12:00:00Z";
 
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1L << 30)} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");

@@ -54,6 +54,20 @@ public static class LineageTail
         private static long Nanos(Instant? bound) => bound is { } b ? UsageLineage.Nanos(b) : long.MaxValue;
     }
 
+    /// <summary>The boundary days summed as buckets: the rows' sums up to the reader's mark, then the tail's entries after it.</summary>
+    public static async Task<List<UsageBucket>> BoundaryDaySums(IQuerySession session, LineageReader reader, Split split, TimeAxes axes, CancellationToken ct)
+    {
+        if (!split.HasBoundary)
+        {
+            return [];
+        }
+
+        var sums = await reader.BoundaryDaySums(split.ValidDay, split.ValidBefore, split.KnownDay, split.KnownBefore, ct);
+        var tail = await After(session, reader.Mark, null, axes.KnownBefore, ct);
+        sums.AddRange(tail.Where(split.OnBoundary).Select(e => UsageBucket.Add(null, e.Delta, "dd")));
+        return sums;
+    }
+
     /// <summary>The boundary days' entries: rows up to the reader's mark, then the tail after it.</summary>
     public static async Task<List<LineageEntry>> BoundaryDays(IQuerySession session, LineageReader reader, Split split, TimeAxes axes, CancellationToken ct)
     {

@@ -369,6 +369,53 @@ public sealed class LineageReader : IAsyncDisposable
     }
 
     /// <summary>
+    /// The boundary days' entries of <see cref="BoundaryDays"/> summed in PostgreSQL per (provider, chip, commitment,
+    /// month, currency), as buckets: what the usage views need, a few rows instead of a day's.
+    /// </summary>
+    public async Task<List<UsageBucket>> BoundaryDaySums(long validDay, long validBefore, long knownDay, long knownBefore, CancellationToken ct)
+    {
+        await using var command = Command($"""
+            with boundary as (
+                select provider, chip, commitment_id, month_index, currency, chip_hours, amount, tokens, kind from {_schema}.{UsageLineageRows.TableName}
+                where valid_ns >= @valid_day and valid_ns < @valid_before and known_ns < @known_before and seq <= @mark
+                union all
+                select provider, chip, commitment_id, month_index, currency, chip_hours, amount, tokens, kind from {_schema}.{UsageLineageRows.TableName}
+                where known_ns >= @known_day and known_ns < @known_before and valid_ns < @valid_day and seq <= @mark)
+            select provider, chip, commitment_id, month_index, currency, sum(chip_hours), sum(amount), coalesce(sum(tokens), 0),
+                   coalesce(sum(amount) filter (where tokens is not null), 0),
+                   sum(case when kind in ({(short)LineageKind.Voided}, {(short)LineageKind.CorrectedFrom}) then -1 else 1 end)::bigint
+            from boundary group by provider, chip, commitment_id, month_index, currency
+            """);
+        command.Parameters.Add(new NpgsqlParameter("valid_day", validDay));
+        command.Parameters.Add(new NpgsqlParameter("valid_before", validBefore));
+        command.Parameters.Add(new NpgsqlParameter("known_day", knownDay));
+        command.Parameters.Add(new NpgsqlParameter("known_before", knownBefore));
+        command.Parameters.Add(new NpgsqlParameter("mark", Mark));
+        var sums = new List<UsageBucket>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var month = reader.GetInt32(3);
+            sums.Add(new UsageBucket
+            {
+                Provider = reader.GetString(0),
+                Chip = reader.GetString(1),
+                CommitmentId = reader.GetString(2),
+                Month = Months.Of(UsageLineage.MonthStart(month)),
+                MonthIndex = month,
+                Currency = reader.GetString(4),
+                ChipHours = reader.GetDecimal(5),
+                Amount = reader.GetDecimal(6),
+                Tokens = reader.GetDecimal(7),
+                TokenizedAmount = reader.GetDecimal(8),
+                Records = reader.GetInt64(9),
+            });
+        }
+
+        return sums;
+    }
+
+    /// <summary>
     /// The net change of every figure month up to <paramref name="pastMonth"/> recorded in [from, to) (nanoseconds), with
     /// its distinct events in log order (the first <see cref="LineageChange.MaxEventIds"/>). Reads the window's rows only.
     /// </summary>

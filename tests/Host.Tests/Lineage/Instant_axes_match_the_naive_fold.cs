@@ -52,7 +52,8 @@ public class Instant_axes_match_the_naive_fold(LedgerFixture fixture) : LineageT
                 recorded.Add(id);
                 return (object)Record(id, random.Next(1, 9), chip: random.Next(3) == 0 ? "Inferentia2" : "Trainium2",
                     start: start.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
-                    end: start.AddHours(1).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
+                    end: start.AddHours(1).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+                    tokens: random.Next(2) == 0 ? null : random.Next(1, 5_000_000));
             }).ToArray();
             await At(at, () => Post(records));
         }
@@ -79,11 +80,15 @@ public class Instant_axes_match_the_naive_fold(LedgerFixture fixture) : LineageT
             var axes = string.Join("&", new[] { asOf is null ? null : $"asOf={asOf}", knownAt is null ? null : $"knownAt={knownAt}" }.Where(a => a is not null));
             var expected = await Replay(asOf, knownAt);
 
-            var spend = (await Analyst.GetJson($"/api/spend/chips?from=2025-01&to=2025-12&{axes}")).Json["rows"]!.AsArray()
-                .ToDictionary(r => $"AWS|{r!["chip"]}|{r["month"]}", r => r!["spend"].Amount());
+            var rows = (await Analyst.GetJson($"/api/spend/chips?from=2025-01&to=2025-12&{axes}")).Json["rows"]!.AsArray();
+            var spend = rows.ToDictionary(r => $"AWS|{r!["chip"]}|{r["month"]}", r => r!["spend"].Amount());
+            var tokens = rows.ToDictionary(r => $"AWS|{r!["chip"]}|{r["month"]}", r => r!["tokens"]!.GetValue<decimal>());
+            var records = rows.ToDictionary(r => $"AWS|{r!["chip"]}|{r["month"]}", r => r!["records"]!.GetValue<long>());
             foreach (var key in spend.Keys.Union(expected.Spend.Keys))
             {
                 spend.GetValueOrDefault(key).ShouldBe(expected.Spend.GetValueOrDefault(key)?.Spend.Amount ?? 0m, $"{axes} {key}");
+                tokens.GetValueOrDefault(key).ShouldBe(expected.Spend.GetValueOrDefault(key)?.Tokens ?? 0m, $"{axes} {key} tokens");
+                records.GetValueOrDefault(key).ShouldBe(expected.Spend.GetValueOrDefault(key)?.Records ?? 0L, $"{axes} {key} records");
             }
 
             var revenue = (await Analyst.GetJson($"/api/revenue/providers?from=2025-01&to=2025-12&{axes}")).Json["rows"]!.AsArray()

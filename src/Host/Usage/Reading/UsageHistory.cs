@@ -36,14 +36,14 @@ public static class UsageHistory
         // time and completed with the events after their mark. The cost is one day's events, not the history's.
         var split = LineageTail.Split.Of(axes);
         var buckets = await Buckets(session, split.WholeDays, ct);
-        List<LineageEntry> boundary;
+        List<UsageBucket> boundary;
         await using (var reader = await LineageReader.Open(session, ct))
         {
-            boundary = await LineageTail.BoundaryDays(session, reader, split, axes, ct);
+            boundary = await LineageTail.BoundaryDaySums(session, reader, split, axes, ct);
         }
 
         progress?.Finished(boundary.Count);
-        return UsageBuckets.Sum(buckets.Concat(boundary.Select(e => UsageBucket.Add(null, e.Delta, "dd"))));
+        return UsageBuckets.Sum(buckets.Concat(boundary));
     }
 
     /// <summary>
