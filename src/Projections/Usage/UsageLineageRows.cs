@@ -129,9 +129,10 @@ public sealed class UsageLineageRows(string schema) : IProjection
         table.Indexes.Add(new IndexDefinition("ix_usage_lineage_provider_month") { Columns = ["provider", "month_index", "seq", "idx"] });
         // The boundary day of an instant asOf (records valid that day, whenever recorded).
         table.Indexes.Add(new IndexDefinition("ix_usage_lineage_valid") { Columns = ["valid_ns"] });
-        // Known time grows with seq, the order rows are inserted in, so a BRIN index serves known-time ranges (the boundary
-        // day of an instant knownAt, restatements' window) for a fraction of a b-tree's upkeep.
-        table.Indexes.Add(new IndexDefinition("ix_usage_lineage_known") { Columns = ["known_ns"], Method = IndexMethod.brin });
+        // Known-time ranges: the boundary day of an instant knownAt, restatements' window. A b-tree, cheap to keep since
+        // known times arrive in increasing order. (BRIN was tried: ranges of fresh rows stay unsummarized until autovacuum
+        // reaches them and are then read whole: 205 ms instead of 21 ms for one day's window over a freshly loaded million.)
+        table.Indexes.Add(new IndexDefinition("ix_usage_lineage_known") { Columns = ["known_ns"] });
         return table;
     }
 
