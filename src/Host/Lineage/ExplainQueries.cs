@@ -132,8 +132,8 @@ public static class ExplainQueries
         var eventMark = figure.Chip is null ? LineageEntry.FirstOfProviderMonth : LineageEntry.FirstOfChipMonth;
         if (split.HasBoundary)
         {
-            var boundary = (await reader.BoundaryDays(split.ValidDay, split.ValidBefore, split.KnownDay, split.KnownBefore, ct)).Where(Concerns);
-            counts = counts.Plus(LineageCounts.Of(boundary, eventMark));
+            counts = counts.Plus(await reader.BoundaryCounts(figure.Provider, figure.Chip, monthIndex, split.ValidDay, split.ValidBefore, split.KnownDay,
+                split.KnownBefore, ct));
         }
 
         counts = counts.Plus(LineageCounts.Of(tail, eventMark));

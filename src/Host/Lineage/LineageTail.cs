@@ -67,18 +67,4 @@ public static class LineageTail
         sums.AddRange(tail.Where(split.OnBoundary).Select(e => UsageBucket.Add(null, e.Delta, "dd")));
         return sums;
     }
-
-    /// <summary>The boundary days' entries: rows up to the reader's mark, then the tail after it.</summary>
-    public static async Task<List<LineageEntry>> BoundaryDays(IQuerySession session, LineageReader reader, Split split, TimeAxes axes, CancellationToken ct)
-    {
-        if (!split.HasBoundary)
-        {
-            return [];
-        }
-
-        var rows = await reader.BoundaryDays(split.ValidDay, split.ValidBefore, split.KnownDay, split.KnownBefore, ct);
-        var tail = await After(session, reader.Mark, null, axes.KnownBefore, ct);
-        rows.AddRange(tail.Where(split.OnBoundary));
-        return rows;
-    }
 }

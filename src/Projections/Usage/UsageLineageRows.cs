@@ -348,30 +348,50 @@ public sealed class LineageReader : IAsyncDisposable
     }
 
     /// <summary>
-    /// The entries of the boundary days of instant axes (bounds in nanoseconds, exclusive): valid in
-    /// [<paramref name="validDay"/>, <paramref name="validBefore"/>) and known before <paramref name="knownBefore"/>, or valid before
-    /// <paramref name="validDay"/> and known in [<paramref name="knownDay"/>, <paramref name="knownBefore"/>). A day's rows on each axis.
+    /// The counts and sum of one figure's entries on the boundary days of instant axes (bounds in nanoseconds, exclusive):
+    /// valid in [<paramref name="validDay"/>, <paramref name="validBefore"/>) and known before <paramref name="knownBefore"/>,
+    /// or valid before <paramref name="validDay"/> and known in [<paramref name="knownDay"/>, <paramref name="knownBefore"/>).
+    /// Each branch reads a day's rows by time. <paramref name="chip"/> null: the provider-month.
     /// </summary>
-    public async Task<List<LineageEntry>> BoundaryDays(long validDay, long validBefore, long knownDay, long knownBefore, CancellationToken ct)
+    public async Task<LineageCounts> BoundaryCounts(string provider, string? chip, int month, long validDay, long validBefore, long knownDay, long knownBefore,
+        CancellationToken ct)
     {
+        var key = $"provider = @provider {(chip is null ? "" : "and chip = @chip")} and month_index = @month and seq <= @mark";
         await using var command = Command($"""
-            select {Columns} from {_schema}.{UsageLineageRows.TableName}
-            where valid_ns >= @valid_day and valid_ns < @valid_before and known_ns < @known_before and seq <= @mark
-            union all
-            select {Columns} from {_schema}.{UsageLineageRows.TableName}
-            where known_ns >= @known_day and known_ns < @known_before and valid_ns < @valid_day and seq <= @mark
+            with boundary as (
+                select currency, firsts, amount from {_schema}.{UsageLineageRows.TableName}
+                where valid_ns >= @valid_day and valid_ns < @valid_before and known_ns < @known_before and {key}
+                union all
+                select currency, firsts, amount from {_schema}.{UsageLineageRows.TableName}
+                where known_ns >= @known_day and known_ns < @known_before and valid_ns < @valid_day and {key})
+            select currency, count(*), count(*) filter (where firsts & @event_mark <> 0), sum(amount) from boundary group by currency
             """);
+        command.Parameters.Add(new NpgsqlParameter("provider", provider));
+        if (chip is not null)
+        {
+            command.Parameters.Add(new NpgsqlParameter("chip", chip));
+        }
+
+        command.Parameters.Add(new NpgsqlParameter("month", month));
+        command.Parameters.Add(new NpgsqlParameter("mark", Mark));
         command.Parameters.Add(new NpgsqlParameter("valid_day", validDay));
         command.Parameters.Add(new NpgsqlParameter("valid_before", validBefore));
         command.Parameters.Add(new NpgsqlParameter("known_day", knownDay));
         command.Parameters.Add(new NpgsqlParameter("known_before", knownBefore));
-        command.Parameters.Add(new NpgsqlParameter("mark", Mark));
-        return await Entries(command, ct);
+        command.Parameters.Add(new NpgsqlParameter("event_mark", (short)(chip is null ? LineageEntry.FirstOfProviderMonth : LineageEntry.FirstOfChipMonth)));
+        var counts = LineageCounts.None;
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            counts = counts.Plus(new LineageCounts(reader.GetInt64(1), reader.GetInt64(2), reader.GetDecimal(3), reader.GetString(0)));
+        }
+
+        return counts;
     }
 
     /// <summary>
-    /// The boundary days' entries of <see cref="BoundaryDays"/> summed in PostgreSQL per (provider, chip, commitment,
-    /// month, currency), as buckets: what the usage views need, a few rows instead of a day's.
+    /// The entries of the boundary days (as in <see cref="BoundaryCounts"/>, for every figure) summed in PostgreSQL per
+    /// (provider, chip, commitment, month, currency), as buckets: what the usage views need, a few rows instead of a day's.
     /// </summary>
     public async Task<List<UsageBucket>> BoundaryDaySums(long validDay, long validBefore, long knownDay, long knownBefore, CancellationToken ct)
     {
