@@ -6,7 +6,8 @@
 #
 # Starts a throwaway PostgreSQL cluster (default settings, as ./run.sh's), hosts the ledger in-process per size with a
 # simulated clock so the history's known times spread over 100 days, and prints p50/p95 of eligibility and chip-spend
-# queries with asOf and knownAt in the past. Removes the cluster at the end.
+# queries with asOf and knownAt in the past (whole days and instants), the first page of a lineage, and the
+# restatements of one known day. Removes the cluster at the end.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"

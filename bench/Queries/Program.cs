@@ -11,7 +11,8 @@ using Npgsql;
 
 // For each history size: a fresh database, the ledger hosted in-process with a simulated clock, the demo data, then N
 // usage records ingested over HTTP in batches whose known times spread over 100 simulated days. Then p50/p95 of
-// eligibility and chip-spend queries with asOf and knownAt both in the past.
+// eligibility and chip-spend queries with asOf and knownAt both in the past (whole days, then instants), the first page
+// of a chip-month's lineage, and the restatements of one known day.
 internal static class QueryBenchmark
 {
     public static async Task<int> Main(string[] args)
@@ -23,6 +24,10 @@ internal static class QueryBenchmark
         const int Samples = 200;
         const string Eligibility = "/api/commitments/amazon-anthropic/eligibility?asOf=2025-06-30&knownAt=2026-02-15";
         const string Spend = "/api/spend/chips?from=2025-01&to=2025-12&asOf=2025-06-30&knownAt=2026-02-15";
+        const string Explain = "/api/explain/spend/AWS/Trainium2/2025-03?limit=100";
+        // One known day that holds a batch at every size (batches are 100 days / N apart, the first 10k ones 10 days apart).
+        const string Restatements = "/api/restatements?knownFrom=2026-02-09&knownTo=2026-02-10";
+        const string Instants = "/api/spend/chips?from=2025-01&to=2025-12&asOf=2025-06-30T12:00:00Z&knownAt=2026-02-15T12:00:00Z";
 
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1L << 30)} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
         var results = new List<string>();
@@ -80,7 +85,11 @@ internal static class QueryBenchmark
 
             var reader = host.Server.CreateClient();
             reader.DefaultRequestHeaders.Add("X-Api-Key", "dev-analyst");
-            foreach (var (name, url) in new[] { ("eligibility", Eligibility), ("chip spend", Spend) })
+            foreach (var (name, url) in new[]
+                     {
+                         ("eligibility", Eligibility), ("chip spend", Spend), ("explain page", Explain), ("restatements", Restatements),
+                         ("instants", Instants),
+                     })
             {
                 for (var w = 0; w < 10; w++)
                 {
@@ -98,13 +107,13 @@ internal static class QueryBenchmark
                 }
 
                 Array.Sort(timings);
-                var line = $"{size,10:N0} events  {name,-12} p50 {timings[Samples / 2].ToString("0.0", inv),7} ms   p95 {timings[(int)(Samples * 0.95) - 1].ToString("0.0", inv),7} ms";
+                var line = $"{size,10:N0} events  {name,-13} p50 {timings[Samples / 2].ToString("0.0", inv),7} ms   p95 {timings[(int)(Samples * 0.95) - 1].ToString("0.0", inv),7} ms";
                 results.Add(line);
                 Console.WriteLine(line);
             }
         }
 
-        Console.WriteLine("queries: " + Eligibility + " and " + Spend);
+        Console.WriteLine("queries: " + string.Join(", ", Eligibility, Spend, Explain, Restatements, Instants));
         return 0;
     }
 }

@@ -15,10 +15,22 @@ public static class RecordedEvents
         var query = session.Events.QueryAllRawEvents().Where(e => e.EventTypesAre(types));
         if (knownBefore is { } known)
         {
-            var cutoff = known.ToDateTimeOffset();
+            var cutoff = Cutoff(known);
             query = query.Where(e => e.Timestamp < cutoff);
         }
 
         return query;
+    }
+
+    /// <summary>
+    /// An exclusive known-time bound as a timestamp to compare with, rounded up to the microsecond: an instant knownAt is
+    /// the bound instant + 1 ns, and PostgreSQL (timestamps in microseconds) would otherwise receive it truncated and
+    /// leave out an event recorded exactly at the instant.
+    /// </summary>
+    public static DateTimeOffset Cutoff(Instant bound)
+    {
+        var nanos = (bound - NodaConstants.UnixEpoch).ToInt64Nanoseconds();
+        var micros = (nanos / 1000) + (nanos % 1000 > 0 ? 1 : 0);
+        return Instant.FromUnixTimeTicks(micros * 10).ToDateTimeOffset();
     }
 }

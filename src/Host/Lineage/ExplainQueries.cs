@@ -17,8 +17,27 @@ public sealed record Evidence(Guid EventId, long Sequence, string Type, string S
 public sealed record Explanation(string Figure, object? Value, IReadOnlyList<Evidence> Events);
 
 /// <summary>
-/// Lineage: the events behind one tranche's status, one chip-month's spend or one provider-month's revenue, on the same
-/// asOf/knownAt axes as the figures themselves. Folding exactly these events gives the figure.
+/// One signed contribution to a usage figure: a record (positive), a void (negative), or one half of a correction (the
+/// old figures negated, then the new ones). Valid time is the record's window start (for a void or correction, that of
+/// the record it changes); known time is when the event was recorded.
+/// </summary>
+public sealed record LineageRecord(Guid EventId, long Sequence, int Index, string UsageId, string Type, string Chip, string CommitmentId,
+    Instant ValidTime, Instant KnownTime, decimal ChipHours, Money Amount)
+{
+    public static LineageRecord Of(LineageEntry e) => new(e.EventId, e.Sequence, e.Index, e.UsageId, e.Type, e.Delta.Chip, e.Delta.CommitmentId,
+        e.Delta.ValidAt, e.Delta.KnownAt, e.Delta.ChipHours, e.Delta.Amount);
+}
+
+/// <summary>
+/// A page of a usage figure's lineage: the figure (<c>value</c>) and how many entries (<c>recordCount</c>) and events
+/// (<c>eventCount</c>) make it on these axes, then at most <c>limit</c> entries; <c>next</c> is the <c>after</c> of the following page.
+/// </summary>
+public sealed record LineagePage(string Figure, Money? Value, long RecordCount, long EventCount, IReadOnlyList<LineageRecord> Records, string? Next);
+
+/// <summary>
+/// Lineage: the events behind one tranche's status (folding exactly these gives it), and the signed entries behind one
+/// chip-month's spend or one provider-month's revenue, paged (summing every page's amounts gives the figure), on the
+/// same asOf/knownAt axes as the figures themselves.
 /// </summary>
 public static class ExplainQueries
 {
@@ -57,20 +76,23 @@ public static class ExplainQueries
 
     [WolverineGet("/api/explain/spend/{provider}/{chip}/{month}", OperationId = "ExplainChipSpend")]
     [Tags("Lineage")]
-    public static Task<IResult> Spend(string provider, string chip, string month, string? asOf, string? knownAt, IQuerySession session, CancellationToken ct) =>
-        Usage(session, asOf, knownAt, month, ct, $"spend of {chip} at {provider} in {month}",
-            d => d.Provider == provider && d.Chip == chip,
-            views => views.Spend.GetValueOrDefault(ChipSpendKey(provider, chip, month))?.Spend);
+    public static Task<IResult> Spend(string provider, string chip, string month, string? asOf, string? knownAt, string? limit, string? after,
+        IQuerySession session, CancellationToken ct) =>
+        Usage(session, new UsageFigure($"spend of {chip} at {provider} in {month}", provider, chip, month), asOf, knownAt, limit, after, ct);
 
     [WolverineGet("/api/explain/revenue/{provider}/{month}", OperationId = "ExplainProviderRevenue")]
     [Tags("Lineage")]
-    public static Task<IResult> Revenue(string provider, string month, string? asOf, string? knownAt, IQuerySession session, CancellationToken ct) =>
-        Usage(session, asOf, knownAt, month, ct, $"revenue of {provider} in {month}",
-            d => d.Provider == provider,
-            views => views.Revenue.GetValueOrDefault($"{provider}|{month}")?.Revenue);
+    public static Task<IResult> Revenue(string provider, string month, string? asOf, string? knownAt, string? limit, string? after,
+        IQuerySession session, CancellationToken ct) =>
+        Usage(session, new UsageFigure($"revenue of {provider} in {month}", provider, null, month), asOf, knownAt, limit, after, ct);
 
-    private static async Task<IResult> Usage(IQuerySession session, string? asOf, string? knownAt, string month, CancellationToken ct, string figure,
-        Func<UsageBucket.Delta, bool> concerns, Func<UsageViews, Money?> value)
+    /// <summary>
+    /// One page of a usage figure's entries in log order (sequence, then index within the event), with the figure and
+    /// its counts. The counts and sum come from the per-bucket counts (calendar-bounded), the boundary days of instant
+    /// axes and the events the lineage projection has not folded yet; the page is a keyset read of at most limit + 1 rows.
+    /// </summary>
+    private static async Task<IResult> Usage(IQuerySession session, UsageFigure figure, string? asOf, string? knownAt, string? limit, string? after,
+        CancellationToken ct)
     {
         var (axes, problem) = TimeAxes.Parse(asOf, knownAt);
         if (problem is not null)
@@ -78,25 +100,55 @@ public static class ExplainQueries
             return problem;
         }
 
-        if (!Months.TryParse(month, out _))
+        if (!Months.TryParse(figure.Month, out var month))
         {
             return Problems.Invalid("month", "month must be yyyy-MM between 2000-01 and 2100-12, e.g. 2025-07.");
         }
 
-        var events = await Known(session, axes!, ct, RecordedEvents.Usage, q => q);
-        // An event counts when one of its records (a batch holds many) falls in the figure within the valid-time cut;
-        // its valid time is that of the earliest such record.
-        var kept = events
-            .Select(e => (Event: e, ValidTimes: UsageBucket.Deltas(e.Data, Instant.FromDateTimeOffset(e.Timestamp))
-                .Where(d => concerns(d) && Months.Of(d.CountedAt) == month && (axes!.ValidBefore is not { } before || d.ValidAt < before))
-                .Select(d => d.ValidAt).ToList()))
-            .Where(k => k.ValidTimes.Count > 0)
-            .ToList();
-        var views = UsageReplay.Fold(kept.Select(k => k.Event.Data), axes!.ValidBefore);
-        return TypedResults.Ok(new Explanation(figure, value(views), kept.Select(k => Describe(k.Event, k.ValidTimes.Min())).ToList()));
+        if (!LineageCursor.TryParseLimit(limit, out var take))
+        {
+            return Problems.Invalid("limit", $"limit must be a whole number from 1 to {LineageCursor.MaxLimit} (default {LineageCursor.DefaultLimit}).");
+        }
+
+        LineageCursor? cursor = null;
+        if (!string.IsNullOrWhiteSpace(after) && !LineageCursor.TryParse(after, out cursor))
+        {
+            return Problems.Invalid("after", "after must be the 'next' value of an earlier page of this lineage, unchanged.");
+        }
+
+        var monthIndex = Months.Index(month);
+        var split = LineageTail.Split.Of(axes!);
+        bool Concerns(LineageEntry e) =>
+            e.Delta.Provider == figure.Provider && (figure.Chip is null || e.Delta.Chip == figure.Chip) && Months.IndexOf(e.Delta.CountedAt) == monthIndex;
+
+        await using var reader = await LineageReader.Open(session, ct);
+        var tail = (await LineageTail.After(session, reader.Mark, null, axes!.KnownBefore, ct)).Where(e => Concerns(e) && split.Within(e)).ToList();
+        var upTo = cursor?.UpTo ?? Math.Max(reader.Mark, tail.Count > 0 ? tail[^1].Sequence : 0);
+
+        var whole = UnitBound.Of(split.WholeDays.ValidBefore);
+        var wholeKnown = UnitBound.Of(split.WholeDays.KnownBefore);
+        var counts = await reader.Counts(figure.Chip is null ? UsageLineageRows.ProviderMonth : UsageLineageRows.ChipMonth, figure.Provider,
+            figure.Chip ?? "", monthIndex, whole, wholeKnown, ct);
+        var eventMark = figure.Chip is null ? LineageEntry.FirstOfProviderMonth : LineageEntry.FirstOfChipMonth;
+        if (split.HasBoundary)
+        {
+            counts = counts.Plus(await reader.BoundaryCounts(figure.Provider, figure.Chip, monthIndex, split.ValidDay, split.ValidBefore, split.KnownDay,
+                split.KnownBefore, ct));
+        }
+
+        counts = counts.Plus(LineageCounts.Of(tail, eventMark));
+
+        var (afterSeq, afterIdx) = cursor is { } c ? (c.Sequence, c.Index) : (0L, -1);
+        var page = await reader.Page(figure.Provider, figure.Chip, monthIndex, afterSeq, afterIdx, upTo, split.ValidBefore, split.KnownBefore, take + 1, ct);
+        page.AddRange(tail.Where(e => e.Sequence <= upTo && (e.Sequence > afterSeq || (e.Sequence == afterSeq && e.Index > afterIdx)))
+            .Take(take + 1 - page.Count));
+        var next = page.Count > take ? new LineageCursor(upTo, page[take - 1].Sequence, page[take - 1].Index).ToString() : null;
+
+        return TypedResults.Ok(new LineagePage(figure.Description, counts.Currency is { } currency ? new Money(counts.Amount, currency) : null,
+            counts.Entries, counts.Events, page.Take(take).Select(LineageRecord.Of).ToList(), next));
     }
 
-    private static string ChipSpendKey(string provider, string chip, string month) => $"{provider}|{chip}|{month}";
+    private sealed record UsageFigure(string Description, string Provider, string? Chip, string Month);
 
     private static async Task<IReadOnlyList<IEvent>> Known(IQuerySession session, TimeAxes axes, CancellationToken ct, Type[] types,
         Func<IQueryable<IEvent>, IQueryable<IEvent>> filter)

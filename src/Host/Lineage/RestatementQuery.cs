@@ -1,4 +1,5 @@
 using ComputeLedger.Host.Infrastructure;
+using ComputeLedger.Host.Usage.Reading;
 using ComputeLedger.Ledger.Usage;
 using ComputeLedger.Projections.Usage;
 using JasperFx.Events;
@@ -13,13 +14,16 @@ namespace ComputeLedger.Host.Lineage;
 /// (that of both amounts), so a restatement can be summed or filtered without opening them.
 /// </summary>
 public sealed record Restatement(
-    string Figure, string Month, string? Provider, string? Chip, string? CommitmentId, string Currency, Money Old, Money New, IReadOnlyList<Guid> EventIds);
+    string Figure, string Month, string? Provider, string? Chip, string? CommitmentId, string Currency, Money Old, Money New, long EventCount,
+    IReadOnlyList<Guid> EventIds);
 
 public sealed record RestatementsResponse(Instant KnownFrom, Instant KnownTo, IReadOnlyList<Restatement> Restatements);
 
 /// <summary>
 /// What the ledger reported about past months at one known time versus another: late usage, voids and corrections
-/// recorded in between restate chip spend, provider revenue and commitment drawdown. Each entry names the events.
+/// recorded in between restate chip spend, provider revenue and commitment drawdown. Each entry counts the events that
+/// changed it and names the first 100 (in log order); the full list is the figure's lineage. The cost is the events
+/// recorded in the window plus calendar-bounded bucket reads, not the history.
 /// </summary>
 public static class RestatementQuery
 {
@@ -46,49 +50,38 @@ public static class RestatementQuery
             return Problems.Invalid("knownTo", "knownTo must not be before knownFrom.");
         }
 
-        var events = await session.RecordedBefore(toBound, RecordedEvents.Usage)
-            .OrderBy(e => e.Sequence)
-            .ToListAsync(ct);
-        var earlier = events.Where(e => Instant.FromDateTimeOffset(e.Timestamp) < fromBound).ToList();
-        var between = events.Skip(earlier.Count).ToList();
-        var before = UsageReplay.Fold(earlier.Select(e => e.Data), null);
-        var after = UsageReplay.Fold(events.Select(e => e.Data), null);
+        // What changed: the lineage entries recorded in [from, to), grouped per figure month in PostgreSQL (the window's
+        // rows only), then the same for the events the lineage projection has not folded yet. What it was: the views at
+        // knownFrom, read from the buckets (calendar-bounded; an instant adds its day).
         var pastMonth = Months.IndexOf(fromBound.Minus(Duration.Epsilon));
+        List<LineageChange> changes;
+        List<LineageEntry> tail;
+        await using (var reader = await LineageReader.Open(session, ct))
+        {
+            changes = await reader.Changes(UsageLineage.Nanos(fromBound), UsageLineage.Nanos(toBound), pastMonth, ct);
+            tail = await LineageTail.After(session, reader.Mark, fromBound, toBound, ct);
+        }
 
+        var merged = changes.ToDictionary(Key);
+        foreach (var later in LineageChange.Of(tail, pastMonth))
+        {
+            merged[Key(later)] = merged.TryGetValue(Key(later), out var earlier) ? earlier.Then(later) : later;
+        }
+
+        var changed = merged.Values.Where(c => c.Amount != 0m).ToList();
+        var before = changed.Count == 0 ? null : await UsageHistory.Views(session, new TimeAxes(null, fromBound), ct);
         var restatements = new List<Restatement>();
-        foreach (var key in before.Spend.Keys.Union(after.Spend.Keys))
+        foreach (var c in changed)
         {
-            var (o, n) = (before.Spend.GetValueOrDefault(key), after.Spend.GetValueOrDefault(key));
-            var row = n ?? o!;
-            if (row.MonthIndex <= pastMonth && Changed(o?.Spend, n?.Spend, out var oldAmount, out var newAmount))
+            var month = Months.Format(new YearMonth(c.MonthIndex / 12, (c.MonthIndex % 12) + 1));
+            var old = c.Figure switch
             {
-                restatements.Add(new Restatement("chipSpend", row.Month, row.Provider, row.Chip, null, oldAmount.Currency, oldAmount, newAmount,
-                    Causes(between, e => e.Provider == row.Provider && e.Chip == row.Chip, row.Month)));
-            }
-        }
-
-        foreach (var key in before.Revenue.Keys.Union(after.Revenue.Keys))
-        {
-            var (o, n) = (before.Revenue.GetValueOrDefault(key), after.Revenue.GetValueOrDefault(key));
-            var row = n ?? o!;
-            if (row.MonthIndex <= pastMonth && Changed(o?.Revenue, n?.Revenue, out var oldAmount, out var newAmount))
-            {
-                restatements.Add(new Restatement("providerRevenue", row.Month, row.Provider, null, null, oldAmount.Currency, oldAmount, newAmount,
-                    Causes(between, e => e.Provider == row.Provider, row.Month)));
-            }
-        }
-
-        foreach (var commitment in before.Drawdowns.Keys.Union(after.Drawdowns.Keys))
-        {
-            var (o, n) = (before.Drawdowns.GetValueOrDefault(commitment), after.Drawdowns.GetValueOrDefault(commitment));
-            foreach (var month in (o?.ByMonth.Keys ?? Enumerable.Empty<string>()).Union(n?.ByMonth.Keys ?? Enumerable.Empty<string>()).Where(m => Months.Index(Months.Parse(m)) <= pastMonth))
-            {
-                if (Changed(o?.ByMonth.GetValueOrDefault(month), n?.ByMonth.GetValueOrDefault(month), out var oldAmount, out var newAmount))
-                {
-                    restatements.Add(new Restatement("commitmentDrawdown", month, n?.Provider ?? o?.Provider, null, commitment, oldAmount.Currency, oldAmount, newAmount,
-                        Causes(between, e => e.CommitmentId == commitment, month)));
-                }
-            }
+                "chipSpend" => before!.Spend.GetValueOrDefault($"{c.Provider}|{c.Chip}|{month}")?.Spend,
+                "providerRevenue" => before!.Revenue.GetValueOrDefault($"{c.Provider}|{month}")?.Revenue,
+                _ => before!.Drawdowns.GetValueOrDefault(c.CommitmentId!)?.ByMonth.GetValueOrDefault(month),
+            } ?? Money.Zero(c.Currency);
+            restatements.Add(new Restatement(c.Figure, month, c.Provider, c.Chip, c.CommitmentId, c.Currency, old,
+                old.Plus(new Money(c.Amount, c.Currency)), c.EventCount, c.EventIds));
         }
 
         return TypedResults.Ok(new RestatementsResponse(fromBound.Minus(Duration.Epsilon), toBound.Minus(Duration.Epsilon),
@@ -96,16 +89,6 @@ public static class RestatementQuery
                 .ThenBy(r => r.Provider, StringComparer.Ordinal).ThenBy(r => r.Chip ?? r.CommitmentId, StringComparer.Ordinal).ToList()));
     }
 
-    private static bool Changed(Money? before, Money? after, out Money oldAmount, out Money newAmount)
-    {
-        var currency = (after ?? before)!.Value.Currency;
-        oldAmount = before ?? Money.Zero(currency);
-        newAmount = after ?? Money.Zero(currency);
-        return oldAmount.Amount != newAmount.Amount;
-    }
+    private static (string, string, string?, string?, int, string) Key(LineageChange c) => (c.Figure, c.Provider, c.Chip, c.CommitmentId, c.MonthIndex, c.Currency);
 
-    /// <summary>The events recorded in between that moved this figure's month: the same deltas the buckets are made of.</summary>
-    private static IReadOnlyList<Guid> Causes(IEnumerable<IEvent> between, Func<UsageBucket.Delta, bool> concerns, string month) =>
-        between.Where(e => UsageBucket.Deltas(e.Data, Instant.FromDateTimeOffset(e.Timestamp)).Any(d => concerns(d) && Months.Of(d.CountedAt) == month))
-            .Select(e => e.Id).ToList();
 }

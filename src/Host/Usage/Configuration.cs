@@ -20,6 +20,9 @@ public static class Configuration
     /// <summary>The async projection that keeps the bitemporal usage buckets.</summary>
     public const string BucketProjection = UsageBucketRows.ProjectionName;
 
+    /// <summary>The async projection that keeps the lineage rows and the figures' counts.</summary>
+    public const string LineageProjection = UsageLineageRows.ProjectionName;
+
     public static StoreOptions AddUsage(this StoreOptions options)
     {
         options.Events.MapEventType<ChipAdded>("chip_added");
@@ -40,6 +43,8 @@ public static class Configuration
         // table first). Each keeps its own progress mark, which time-travel reads use to fold the tail the buckets lack.
         // Pages of 5,000 events: fewer, larger upserts, and the daemon's range query stays cheap when it is behind.
         options.Storage.ExtendedSchemaObjects.Add(UsageBucketRows.Table(options.DatabaseSchemaName));
+        options.Storage.ExtendedSchemaObjects.Add(UsageLineageRows.Table(options.DatabaseSchemaName));
+        options.Storage.ExtendedSchemaObjects.Add(UsageLineageRows.CountsTable(options.DatabaseSchemaName));
         options.Projections.CompositeProjectionFor(UsageProjection, composite =>
         {
             composite.Add<ChipSpendProjection>();
@@ -47,6 +52,13 @@ public static class Configuration
             composite.Add<DrawdownProjection>();
             composite.Add(new UsageBucketRows(options.DatabaseSchemaName, options.Events.TimeProvider ?? TimeProvider.System),
                 o => o.DeleteDataInTableOnTeardown($"{options.DatabaseSchemaName}.{UsageBucketRows.TableName}"));
+            // Lineage: one row per contribution (paged explain, bounded restatements, the boundary day of instant axes)
+            // and per-figure counts; one insert and one upsert per page. Its own progress mark, like the buckets'.
+            composite.Add(new UsageLineageRows(options.DatabaseSchemaName), o =>
+            {
+                o.DeleteDataInTableOnTeardown($"{options.DatabaseSchemaName}.{UsageLineageRows.TableName}");
+                o.DeleteDataInTableOnTeardown($"{options.DatabaseSchemaName}.{UsageLineageRows.CountsTableName}");
+            });
             composite.Options.BatchSize = 5000;
         });
 

@@ -56,6 +56,8 @@ public static class HostileInputs
                 "/api/explain/revenue/AWS/2025-07",
             }.Select(p => new HostileCase("control", "GET", $"{p}{(p.Contains('?', StringComparison.Ordinal) ? '&' : '?')}asOf=2025-12-31&knownAt=2100-01-01", null, Analyst, Expect.Accepted)),
             new HostileCase("control", "GET", "/api/restatements?knownFrom=2025-01-01&knownTo=2100-01-01", null, Analyst, Expect.Accepted),
+            new HostileCase("control", "GET", "/api/explain/spend/AWS/Trainium2/2025-07?limit=1000&asOf=2025-12-31T12:00:00Z", null, Analyst, Expect.Accepted),
+            new HostileCase("control", "GET", "/api/explain/revenue/AWS/2025-07?limit=1&knownAt=2100-01-01T00:00:00Z", null, Analyst, Expect.Accepted),
             new HostileCase("control", "GET", "/api/export/focus.csv?from=2025-07-01&to=2025-07-31&asOf=2025-12-31", null, Analyst, Expect.Accepted),
         ],
         "commitments" => [new("control", "POST", "/api/commitments", ValidDeal("control-deal").ToJsonString(), Admin, Expect.Accepted)],
@@ -330,6 +332,20 @@ public static class HostileInputs
             foreach (var parameter in names)
             {
                 foreach (var value in new[] { "\u0000", Long(3000, r), "x'; drop table ledger.mt_events; --", "%", "\u202e" })
+                {
+                    yield return Get($"{parameter}={Show(value)}", Query(path, parameter, value), parameter);
+                }
+            }
+        }
+
+        // Lineage paging: a page size and an opaque cursor.
+        string[] pageGarbage = ["0", "1001", "-1", "1e3", "NaN", "0x10", "99999999999999999999", "lots", "\u0000", "%", "\u202e", Long(3000, r),
+            "bDEuNS45LjA", "bDEuOS4tNS4w", "x'; drop table ledger.mt_events; --"];
+        foreach (var path in new[] { "/api/explain/spend/AWS/Trainium2/2025-07", "/api/explain/revenue/AWS/2025-07" })
+        {
+            foreach (var parameter in new[] { "limit", "after" })
+            {
+                foreach (var value in TimeGarbage.Concat(pageGarbage).Distinct(StringComparer.Ordinal))
                 {
                     yield return Get($"{parameter}={Show(value)}", Query(path, parameter, value), parameter);
                 }

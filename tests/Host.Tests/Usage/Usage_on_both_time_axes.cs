@@ -108,14 +108,15 @@ public class Usage_on_both_time_axes(LedgerFixture fixture) : UsageTest(fixture)
 
         var then = (await Analyst.GetJson("/api/explain/spend/AWS/Trainium2/2025-07?knownAt=2025-08-12")).Json;
         then["value"].Amount().ShouldBe(10.50m);
-        then["events"]!.AsArray().Select(e => e!["type"]!.GetValue<string>()).ShouldBe(["usage_recorded", "usage_recorded"]);
-        then["events"]![0]!["validTime"]!.GetValue<string>().ShouldBe("2025-07-01T00:00:00Z");
-        then["events"]![0]!["knownTime"]!.GetValue<string>().ShouldStartWith("2025-07-05T10:00:00");
+        then["records"]!.AsArray().Select(e => e!["type"]!.GetValue<string>()).ShouldBe(["usage_recorded", "usage_recorded"]);
+        then["records"]![0]!["validTime"]!.GetValue<string>().ShouldBe("2025-07-01T00:00:00Z");
+        then["records"]![0]!["knownTime"]!.GetValue<string>().ShouldStartWith("2025-07-05T10:00:00");
 
         var now = (await Analyst.GetJson("/api/explain/revenue/AWS/2025-07")).Json;
         now["value"].Amount().ShouldBe(10.50m);
-        now["events"]!.AsArray().Select(e => e!["type"]!.GetValue<string>())
-            .ShouldBe(["usage_recorded", "usage_recorded", "usage_voided", "usage_corrected"]);
+        // A correction is two entries: the old figures taken back, then the new ones.
+        now["records"]!.AsArray().Select(e => e!["type"]!.GetValue<string>())
+            .ShouldBe(["usage_recorded", "usage_recorded", "usage_voided", "usage_corrected", "usage_corrected"]);
     }
 
     [Fact]

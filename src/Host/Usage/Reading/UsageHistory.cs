@@ -1,4 +1,5 @@
 using ComputeLedger.Host.Infrastructure;
+using ComputeLedger.Host.Lineage;
 using ComputeLedger.Ledger.Usage;
 using ComputeLedger.Projections.Usage;
 using Marten;
@@ -9,8 +10,8 @@ namespace ComputeLedger.Host.Usage.Reading;
 /// <summary>
 /// The usage views on both time axes. "Now" reads the async read models. asOf/knownAt given as dates (whole UTC days)
 /// sum the bitemporal buckets before both days and fold only the tail of events the bucket projection has not reached
-/// yet, so the cost does not grow with history. An instant inside a day needs finer grain than a bucket: then the usage
-/// events recorded before knownAt are replayed through the projections' own fold steps.
+/// yet, so the cost does not grow with history. An instant inside a day is finer than a bucket: the buckets are summed
+/// up to its day and the day's own contributions added from the lineage rows, so the cost is one day's events.
 /// </summary>
 public static class UsageHistory
 {
@@ -27,31 +28,39 @@ public static class UsageHistory
 
         if (IsWholeDay(axes.ValidBefore) && IsWholeDay(axes.KnownBefore))
         {
-            return await FromBuckets(session, axes, ct);
+            return UsageBuckets.Sum(await Buckets(session, axes, ct));
         }
 
-        var query = session.RecordedBefore(axes.KnownBefore, RecordedEvents.Usage);
-        var events = new List<object>();
-        await foreach (var e in query.OrderBy(e => e.Sequence).ToAsyncEnumerable(ct))
+        // An instant is finer than a bucket: sum the buckets up to its day, then add that day's own contributions (valid
+        // that day before asOf, or valid earlier and recorded that day before knownAt), read from the lineage rows by
+        // time and completed with the events after their mark. The cost is one day's events, not the history's.
+        var split = LineageTail.Split.Of(axes);
+        var buckets = await Buckets(session, split.WholeDays, ct);
+        List<UsageBucket> boundary;
+        await using (var reader = await LineageReader.Open(session, ct))
         {
-            events.Add(e.Data);
-            if (events.Count % 50_000 == 0)
-            {
-                progress?.Read(events.Count);
-            }
+            boundary = await LineageTail.BoundaryDaySums(session, reader, split, axes, ct);
         }
 
-        progress?.Finished(events.Count);
-        return UsageReplay.Fold(events, axes.ValidBefore);
+        progress?.Finished(boundary.Count);
+        return UsageBuckets.Sum(buckets.Concat(boundary));
     }
 
-    public static bool IsWholeDay(Instant? bound) => bound is not { } b || b.ToUnixTimeTicks() % NodaConstants.TicksPerDay == 0;
+    /// <summary>
+    /// Whether an exclusive bound falls on midnight UTC, to the nanosecond: the instant 2025-07-20T00:00:00Z is the bound
+    /// midnight + 1 ns, which a bucket cannot express (ticks would round it to the whole day and drop that instant).
+    /// </summary>
+    public static bool IsWholeDay(Instant? bound) => bound is not { } b || UsageLineage.Nanos(b) % NodaConstants.NanosecondsPerDay == 0;
 
     /// <summary>The views summed from the buckets (and the tail the bucket projection has not reached), on whole-day axes.</summary>
-    public static async Task<UsageViews> FromBuckets(IQuerySession session, TimeAxes axes, CancellationToken ct)
+    public static async Task<UsageViews> FromBuckets(IQuerySession session, TimeAxes axes, CancellationToken ct) =>
+        UsageBuckets.Sum(await Buckets(session, axes, ct));
+
+    /// <summary>The buckets before both whole-day bounds, summed per key, and the tail the bucket projection has not reached.</summary>
+    private static async Task<IEnumerable<UsageBucket>> Buckets(IQuerySession session, TimeAxes axes, CancellationToken ct)
     {
-        var validBound = Bound.Of(axes.ValidBefore);
-        var knownBound = Bound.Of(axes.KnownBefore);
+        var validBound = UnitBound.Of(axes.ValidBefore);
+        var knownBound = UnitBound.Of(axes.KnownBefore);
 
         // The buckets and the mark of what they hold must belong together, or an event would be counted twice or
         // not at all: read the mark on both sides of the buckets and retry if the daemon committed in between.
@@ -70,23 +79,11 @@ public static class UsageHistory
             .SelectMany(e => UsageBucket.Deltas(e.Data, Instant.FromDateTimeOffset(e.Timestamp)))
             .Where(d => axes.ValidBefore is not { } before || d.ValidAt < before)
             .Select(d => UsageBucket.Add(null, d, "dd"));
-        return UsageBuckets.Sum(buckets.Concat(tail));
-    }
-
-    /// <summary>
-    /// An exclusive whole-day bound on one axis: the first excluded day, its month, and the first day of that month.
-    /// Units before the month are summed at month grain, the days of the month before the bound at day grain.
-    /// </summary>
-    private sealed record Bound(int Day, int Month, int MonthStartDay)
-    {
-        public static Bound Of(Instant? before) => before is { } b
-            ? new Bound(UsageBucket.DayOf(b), Months.IndexOf(b),
-                UsageBucket.DayOf(b.InUtc().Date.With(DateAdjusters.StartOfMonth).AtStartOfDayInZone(DateTimeZone.Utc).ToInstant()))
-            : new Bound(int.MaxValue, int.MaxValue, int.MaxValue);
+        return buckets.Concat(tail);
     }
 
     /// <summary>The buckets before both bounds, summed per (provider, chip, commitment, month) inside PostgreSQL.</summary>
-    private static async Task<IReadOnlyList<UsageBucket>> SumBuckets(IQuerySession session, Bound valid, Bound known, CancellationToken ct)
+    private static async Task<IReadOnlyList<UsageBucket>> SumBuckets(IQuerySession session, UnitBound valid, UnitBound known, CancellationToken ct)
     {
         await using var connection = session.DocumentStore.Storage.Database.CreateConnection();
         await connection.OpenAsync(ct);
@@ -95,18 +92,10 @@ public static class UsageHistory
             select provider, chip, commitment_id, month, month_index, currency,
                    sum(chip_hours), sum(amount), sum(tokens), sum(tokenized_amount), sum(records)
             from {session.DocumentStore.Options.DatabaseSchemaName}.{UsageBucketRows.TableName}
-            where (grain = 'mm' and valid_unit < @vm and known_unit < @km)
-               or (grain = 'md' and valid_unit < @vm and known_unit >= @kms and known_unit < @kd)
-               or (grain = 'dm' and valid_unit >= @vms and valid_unit < @vd and known_unit < @km)
-               or (grain = 'dd' and valid_unit >= @vms and valid_unit < @vd and known_unit >= @kms and known_unit < @kd)
+            where {UnitBound.Sql}
             group by provider, chip, commitment_id, month, month_index, currency
             """;
-        command.Parameters.Add(new Npgsql.NpgsqlParameter("vm", valid.Month));
-        command.Parameters.Add(new Npgsql.NpgsqlParameter("vms", valid.MonthStartDay));
-        command.Parameters.Add(new Npgsql.NpgsqlParameter("vd", valid.Day));
-        command.Parameters.Add(new Npgsql.NpgsqlParameter("km", known.Month));
-        command.Parameters.Add(new Npgsql.NpgsqlParameter("kms", known.MonthStartDay));
-        command.Parameters.Add(new Npgsql.NpgsqlParameter("kd", known.Day));
+        UnitBound.AddParameters(command, valid, known);
         var sums = new List<UsageBucket>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))

@@ -1,0 +1,124 @@
+using ComputeLedger.Ledger.Usage;
+
+namespace ComputeLedger.Projections.Usage;
+
+/// <summary>What a lineage entry is: a recorded consumption, a void, or one half of a correction.</summary>
+public enum LineageKind : short
+{
+    /// <summary>A record of a <see cref="UsageRecorded"/> batch.</summary>
+    Recorded = 0,
+
+    /// <summary>A <see cref="ChipHoursConsumed"/> of an older ledger.</summary>
+    Consumed = 1,
+
+    /// <summary>A void: the figures it cancels, negated.</summary>
+    Voided = 2,
+
+    /// <summary>The old figures of a correction, negated.</summary>
+    CorrectedFrom = 3,
+
+    /// <summary>The new figures of a correction.</summary>
+    CorrectedTo = 4,
+}
+
+/// <summary>
+/// One signed contribution of a usage event to the figures: the event's <see cref="UsageBucket.Delta"/> with where it
+/// sits in the log (sequence, then its index within the event) and which record it speaks for. <see cref="Firsts"/>
+/// marks the entry that stands for its event in counts of events: bit 1 for the event's first entry (earliest valid
+/// time, then lowest index) of its chip-month, bit 2 of its provider-month. Counting marked entries on any axes counts
+/// each event whose contribution survives the axes exactly once, and such counts add up across pages and buckets.
+/// </summary>
+public sealed record LineageEntry(long Sequence, int Index, Guid EventId, string UsageId, LineageKind Kind, int Firsts, UsageBucket.Delta Delta)
+{
+    public const int FirstOfChipMonth = 1;
+    public const int FirstOfProviderMonth = 2;
+
+    /// <summary>The stable name of the event the entry comes from.</summary>
+    public string Type => Kind switch
+    {
+        LineageKind.Recorded => "usage_recorded",
+        LineageKind.Consumed => "chip_hours_consumed",
+        LineageKind.Voided => "usage_voided",
+        _ => "usage_corrected",
+    };
+
+    /// <summary>+1 for a counted record, -1 for one taken back (as the buckets count records).</summary>
+    public int Records => Kind is LineageKind.Voided or LineageKind.CorrectedFrom ? -1 : 1;
+}
+
+/// <summary>Pure: the lineage entries of one usage event, the same for the daemon and for a read of the tail it lacks.</summary>
+public static class UsageLineage
+{
+    public static IReadOnlyList<LineageEntry> Entries(object data, long sequence, Guid eventId, Instant knownAt)
+    {
+        if (Countable.Of(data) != Countable.Verdict.Count)
+        {
+            return [];
+        }
+
+        var recordKind = data is UsageRecorded ? LineageKind.Recorded : LineageKind.Consumed;
+        var entries = new List<LineageEntry>(data is UsageRecorded batch ? batch.Records.Count : 2);
+        foreach (var record in UsageEvents.Records(data))
+        {
+            var usageId = Countable.UsageIdOf(record) ?? "";
+            var part = 0;
+            foreach (var delta in UsageBucket.Deltas(record, knownAt))
+            {
+                var kind = record switch
+                {
+                    UsageVoided => LineageKind.Voided,
+                    UsageCorrected => part == 0 ? LineageKind.CorrectedFrom : LineageKind.CorrectedTo,
+                    _ => recordKind,
+                };
+                entries.Add(new LineageEntry(sequence, entries.Count, eventId, usageId, kind, 0, delta));
+                part++;
+            }
+        }
+
+        return Mark(entries);
+    }
+
+    private static List<LineageEntry> Mark(List<LineageEntry> entries)
+    {
+        var firstOfChipMonth = new Dictionary<(string, string, int), int>();
+        var firstOfProviderMonth = new Dictionary<(string, int), int>();
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var d = entries[i].Delta;
+            var month = Months.IndexOf(d.CountedAt);
+            if (!firstOfChipMonth.TryGetValue((d.Provider, d.Chip, month), out var c) || d.ValidAt < entries[c].Delta.ValidAt)
+            {
+                firstOfChipMonth[(d.Provider, d.Chip, month)] = i;
+            }
+
+            if (!firstOfProviderMonth.TryGetValue((d.Provider, month), out var p) || d.ValidAt < entries[p].Delta.ValidAt)
+            {
+                firstOfProviderMonth[(d.Provider, month)] = i;
+            }
+        }
+
+        foreach (var i in firstOfChipMonth.Values)
+        {
+            entries[i] = entries[i] with { Firsts = entries[i].Firsts | LineageEntry.FirstOfChipMonth };
+        }
+
+        foreach (var i in firstOfProviderMonth.Values)
+        {
+            entries[i] = entries[i] with { Firsts = entries[i].Firsts | LineageEntry.FirstOfProviderMonth };
+        }
+
+        return entries;
+    }
+
+    /// <summary>Nanoseconds since 1970: how valid and known times are stored, exact (timestamptz keeps microseconds).</summary>
+    public static long Nanos(Instant instant) => (instant - NodaConstants.UnixEpoch).ToInt64Nanoseconds();
+
+    public static Instant FromNanos(long nanos) => NodaConstants.UnixEpoch + Duration.FromNanoseconds(nanos);
+
+    /// <summary>The first instant of a month given by <see cref="Months.Index"/>.</summary>
+    public static Instant MonthStart(int monthIndex) =>
+        new LocalDate(monthIndex / 12, (monthIndex % 12) + 1, 1).AtStartOfDayInZone(DateTimeZone.Utc).ToInstant();
+
+    /// <summary>The first instant of a day given by <see cref="UsageBucket.DayOf"/>.</summary>
+    public static Instant DayStart(int day) => Instant.FromUnixTimeTicks(day * NodaConstants.TicksPerDay);
+}

@@ -1,0 +1,502 @@
+using System.Data;
+using ComputeLedger.Ledger.Usage;
+using JasperFx.Events;
+using JasperFx.Events.Projections;
+using Marten.Events.Projections;
+using Marten;
+using Npgsql;
+using Weasel.Postgresql;
+using Weasel.Postgresql.Tables;
+
+namespace ComputeLedger.Projections.Usage;
+
+/// <summary>
+/// An exclusive bound on one axis in the units the buckets use: the first excluded day, its month, and the first day of
+/// that month. Units before the month are summed at month grain, the days of the month before the bound at day grain.
+/// </summary>
+public sealed record UnitBound(int Day, int Month, int MonthStartDay)
+{
+    public static UnitBound Of(Instant? before) => before is { } b
+        ? new UnitBound(UsageBucket.DayOf(b), Months.IndexOf(b),
+            UsageBucket.DayOf(b.InUtc().Date.With(DateAdjusters.StartOfMonth).AtStartOfDayInZone(DateTimeZone.Utc).ToInstant()))
+        : new UnitBound(int.MaxValue, int.MaxValue, int.MaxValue);
+
+    /// <summary>The buckets of a grain below both bounds (valid, known), as SQL over valid_unit/known_unit and the @v*/@k* parameters.</summary>
+    public const string Sql = """
+        ((grain = 'mm' and valid_unit < @vm and known_unit < @km)
+          or (grain = 'md' and valid_unit < @vm and known_unit >= @kms and known_unit < @kd)
+          or (grain = 'dm' and valid_unit >= @vms and valid_unit < @vd and known_unit < @km)
+          or (grain = 'dd' and valid_unit >= @vms and valid_unit < @vd and known_unit >= @kms and known_unit < @kd))
+        """;
+
+    public static void AddParameters(NpgsqlCommand command, UnitBound valid, UnitBound known)
+    {
+        command.Parameters.Add(new NpgsqlParameter("vm", valid.Month));
+        command.Parameters.Add(new NpgsqlParameter("vms", valid.MonthStartDay));
+        command.Parameters.Add(new NpgsqlParameter("vd", valid.Day));
+        command.Parameters.Add(new NpgsqlParameter("km", known.Month));
+        command.Parameters.Add(new NpgsqlParameter("kms", known.MonthStartDay));
+        command.Parameters.Add(new NpgsqlParameter("kd", known.Day));
+    }
+}
+
+/// <summary>What changed one figure's month between two known times: its net amount, and the events that moved it.</summary>
+public sealed record LineageChange(string Figure, string Provider, string? Chip, string? CommitmentId, int MonthIndex, string Currency,
+    decimal Amount, long EventCount, IReadOnlyList<Guid> EventIds)
+{
+    public const int MaxEventIds = 100;
+
+    /// <summary>The same grouping as the SQL of <see cref="LineageReader.Changes"/>, over entries in memory (the tail).</summary>
+    public static IEnumerable<LineageChange> Of(IEnumerable<LineageEntry> entries, int pastMonth)
+    {
+        var kept = entries.Where(e => Months.IndexOf(e.Delta.CountedAt) <= pastMonth).ToList();
+        return kept.GroupBy(e => ("chipSpend", e.Delta.Provider, (string?)e.Delta.Chip, (string?)null, Months.IndexOf(e.Delta.CountedAt), e.Delta.Amount.Currency))
+            .Concat(kept.GroupBy(e => ("providerRevenue", e.Delta.Provider, (string?)null, (string?)null, Months.IndexOf(e.Delta.CountedAt), e.Delta.Amount.Currency)))
+            .Concat(kept.GroupBy(e => ("commitmentDrawdown", e.Delta.Provider, (string?)null, (string?)e.Delta.CommitmentId, Months.IndexOf(e.Delta.CountedAt), e.Delta.Amount.Currency)))
+            .Select(g =>
+            {
+                var events = g.OrderBy(e => e.Sequence).Select(e => e.EventId).Distinct().ToList();
+                return new LineageChange(g.Key.Item1, g.Key.Provider, g.Key.Item3, g.Key.Item4, g.Key.Item5, g.Key.Currency,
+                    g.Sum(e => e.Delta.Amount.Amount), events.Count, events.Take(MaxEventIds).ToList());
+            });
+    }
+
+    /// <summary>A change read from the table followed by the same key's change in the tail (later events).</summary>
+    public LineageChange Then(LineageChange later) => this with
+    {
+        Amount = Amount + later.Amount,
+        EventCount = EventCount + later.EventCount,
+        EventIds = EventIds.Concat(later.EventIds).Take(MaxEventIds).ToList(),
+    };
+}
+
+/// <summary>Entries, records and events of one figure on some axes, and their sum.</summary>
+public sealed record LineageCounts(long Entries, long Events, decimal Amount, string? Currency)
+{
+    public static readonly LineageCounts None = new(0, 0, 0m, null);
+
+    public LineageCounts Plus(LineageCounts other) =>
+        new(Entries + other.Entries, Events + other.Events, Amount + other.Amount, Currency ?? other.Currency);
+
+    /// <summary>The counts of entries of one figure (<paramref name="eventMark"/>: which <see cref="LineageEntry.Firsts"/> bit counts an event).</summary>
+    public static LineageCounts Of(IEnumerable<LineageEntry> entries, int eventMark) => entries.Aggregate(None, (c, e) =>
+        new LineageCounts(c.Entries + 1, c.Events + ((e.Firsts & eventMark) != 0 ? 1 : 0), c.Amount + e.Delta.Amount.Amount, c.Currency ?? e.Delta.Amount.Currency));
+}
+
+/// <summary>
+/// Lineage as rows of plain tables, kept by the async daemon as a member of the Usage composite, in the style of
+/// <see cref="UsageBucketRows"/>: each page of events becomes one multi-row insert of entries into
+/// <c>usage_lineage</c> (one row per signed contribution: a record, a void, each half of a correction) and one
+/// set-based upsert into <c>usage_lineage_counts</c>, the entries, events and amount of each figure (chip-month 's',
+/// provider-month 'r') per bitemporal bucket, so a figure's counts and sum read a calendar-bounded number of rows.
+/// Refused events (figures beyond the limits) have no entries; the bucket member dead-letters them.
+/// Both tables, and every statement against them, are in this file.
+/// </summary>
+public sealed class UsageLineageRows(string schema) : IProjection
+{
+    /// <summary>The daemon's name for it and its progress row (<c>UsageLineageRows:All</c>); Marten names composite members after the class.</summary>
+    public const string ProjectionName = nameof(UsageLineageRows);
+
+    public const string TableName = "usage_lineage";
+    public const string CountsTableName = "usage_lineage_counts";
+
+    public const string ChipMonth = "s";
+    public const string ProviderMonth = "r";
+
+    public static Table Table(string schema)
+    {
+        // Narrow on purpose: one row per record ingested. Times are nanoseconds since 1970 (exact, and an int8 compare).
+        // No primary key: (seq, idx) is unique by construction, and every index is a cost on the ingest path.
+        var table = new Table(new PostgresqlObjectName(schema, TableName, Weasel.Postgresql.SchemaUtils.IdentifierUsage.General));
+        table.AddColumn<long>("seq").NotNull();
+        table.AddColumn<int>("idx").NotNull();
+        table.AddColumn<Guid>("event_id").NotNull();
+        table.AddColumn<string>("usage_id").NotNull();
+        table.AddColumn("kind", "smallint").NotNull();
+        table.AddColumn("firsts", "smallint").NotNull();
+        table.AddColumn<string>("provider").NotNull();
+        table.AddColumn<string>("chip").NotNull();
+        table.AddColumn<string>("commitment_id").NotNull();
+        table.AddColumn<int>("month_index").NotNull();
+        table.AddColumn<long>("valid_ns").NotNull();
+        table.AddColumn<long>("known_ns").NotNull();
+        table.AddColumn<string>("currency").NotNull();
+        table.AddColumn("chip_hours", "numeric").NotNull();
+        table.AddColumn("amount", "numeric").NotNull();
+        table.AddColumn("tokens", "bigint");
+        // Keyset pages of a chip-month and of a provider-month.
+        table.Indexes.Add(new IndexDefinition("ix_usage_lineage_chip_month") { Columns = ["provider", "chip", "month_index", "seq", "idx"] });
+        table.Indexes.Add(new IndexDefinition("ix_usage_lineage_provider_month") { Columns = ["provider", "month_index", "seq", "idx"] });
+        // The boundary day of an instant asOf (records valid that day, whenever recorded).
+        table.Indexes.Add(new IndexDefinition("ix_usage_lineage_valid") { Columns = ["valid_ns"] });
+        // Known-time ranges: the boundary day of an instant knownAt, restatements' window. A b-tree, cheap to keep since
+        // known times arrive in increasing order. (BRIN was tried: ranges of fresh rows stay unsummarized until autovacuum
+        // reaches them and are then read whole: 205 ms instead of 21 ms for one day's window over a freshly loaded million.)
+        table.Indexes.Add(new IndexDefinition("ix_usage_lineage_known") { Columns = ["known_ns"] });
+        return table;
+    }
+
+    public static Table CountsTable(string schema)
+    {
+        var table = new Table(new PostgresqlObjectName(schema, CountsTableName, Weasel.Postgresql.SchemaUtils.IdentifierUsage.General));
+        table.AddColumn<string>("figure").AsPrimaryKey();
+        table.AddColumn<string>("provider").AsPrimaryKey();
+        table.AddColumn<string>("chip").AsPrimaryKey();
+        table.AddColumn<int>("month_index").AsPrimaryKey();
+        table.AddColumn<string>("grain").AsPrimaryKey();
+        table.AddColumn<int>("valid_unit").AsPrimaryKey();
+        table.AddColumn<int>("known_unit").AsPrimaryKey();
+        table.AddColumn<string>("currency").AsPrimaryKey();
+        table.AddColumn<long>("entries").NotNull();
+        table.AddColumn<long>("events").NotNull();
+        table.AddColumn("amount", "numeric").NotNull();
+        return table;
+    }
+
+    /// <summary>One bucket's increments of the counts of a figure.</summary>
+    public sealed class CountRow
+    {
+        public required string Figure { get; init; }
+        public required string Provider { get; init; }
+        public required string Chip { get; init; }
+        public required int MonthIndex { get; init; }
+        public required string Grain { get; init; }
+        public required int ValidUnit { get; init; }
+        public required int KnownUnit { get; init; }
+        public required string Currency { get; init; }
+        public long Entries { get; set; }
+        public long Events { get; set; }
+        public decimal Amount { get; set; }
+    }
+
+    public sealed record Page(IReadOnlyList<LineageEntry> Entries, IReadOnlyCollection<CountRow> Counts);
+
+    /// <summary>Pure: the entries of a run of events and the increments of the figures' counts they make.</summary>
+    public static Page Fold(IEnumerable<IEvent> events)
+    {
+        var entries = new List<LineageEntry>();
+        // First by (day, day): the records of a batch mostly share both, so the grains are expanded from few sums.
+        var days = new Dictionary<(string Provider, string Chip, int Month, int ValidDay, int KnownDay, string Currency), (long Entries, long ChipMonthEvents, long ProviderMonthEvents, decimal Amount)>();
+        foreach (var e in events)
+        {
+            foreach (var entry in UsageLineage.Entries(e.Data, e.Sequence, e.Id, Instant.FromDateTimeOffset(e.Timestamp)))
+            {
+                entries.Add(entry);
+                var d = entry.Delta;
+                var key = (d.Provider, d.Chip, Months.IndexOf(d.CountedAt), UsageBucket.DayOf(d.ValidAt), UsageBucket.DayOf(d.KnownAt), d.Amount.Currency);
+                var sum = days.GetValueOrDefault(key);
+                days[key] = (sum.Entries + 1, sum.ChipMonthEvents + (entry.Firsts & LineageEntry.FirstOfChipMonth),
+                    sum.ProviderMonthEvents + ((entry.Firsts & LineageEntry.FirstOfProviderMonth) >> 1), sum.Amount + d.Amount.Amount);
+            }
+        }
+
+        var counts = new Dictionary<(string, string, string, int, string, int, int, string), CountRow>();
+        foreach (var ((provider, chip, month, validDay, knownDay, currency), sum) in days)
+        {
+            foreach (var grain in UsageBucket.Delta.Grains)
+            {
+                var valid = grain[0] == 'd' ? validDay : Months.IndexOf(UsageLineage.DayStart(validDay));
+                var known = grain[1] == 'd' ? knownDay : Months.IndexOf(UsageLineage.DayStart(knownDay));
+                foreach (var (figure, figureChip, figureEvents) in new[] { (ChipMonth, chip, sum.ChipMonthEvents), (ProviderMonth, "", sum.ProviderMonthEvents) })
+                {
+                    var key = (figure, provider, figureChip, month, grain, valid, known, currency);
+                    if (!counts.TryGetValue(key, out var row))
+                    {
+                        counts[key] = row = new CountRow
+                        {
+                            Figure = figure, Provider = provider, Chip = figureChip, MonthIndex = month, Grain = grain, ValidUnit = valid, KnownUnit = known,
+                            Currency = currency,
+                        };
+                    }
+
+                    row.Entries += sum.Entries;
+                    row.Events += figureEvents;
+                    row.Amount += sum.Amount;
+                }
+            }
+        }
+
+        return new Page(entries, counts.Values);
+    }
+
+    public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
+    {
+        var (entries, counts) = Fold(events);
+        if (entries.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        operations.QueueSqlCommand($"""
+            insert into {schema}.{TableName} (seq, idx, event_id, usage_id, kind, firsts, provider, chip, commitment_id, month_index,
+                valid_ns, known_ns, currency, chip_hours, amount, tokens)
+            select * from unnest(?::bigint[], ?::int[], ?::uuid[], ?::text[], ?::smallint[], ?::smallint[], ?::text[], ?::text[], ?::text[], ?::int[],
+                ?::bigint[], ?::bigint[], ?::text[], ?::numeric[], ?::numeric[], ?::bigint[])
+            """,
+            entries.Select(e => e.Sequence).ToArray(), entries.Select(e => e.Index).ToArray(), entries.Select(e => e.EventId).ToArray(),
+            entries.Select(e => e.UsageId).ToArray(), entries.Select(e => (short)e.Kind).ToArray(), entries.Select(e => (short)e.Firsts).ToArray(),
+            entries.Select(e => e.Delta.Provider).ToArray(), entries.Select(e => e.Delta.Chip).ToArray(), entries.Select(e => e.Delta.CommitmentId).ToArray(),
+            entries.Select(e => Months.IndexOf(e.Delta.CountedAt)).ToArray(), entries.Select(e => UsageLineage.Nanos(e.Delta.ValidAt)).ToArray(),
+            entries.Select(e => UsageLineage.Nanos(e.Delta.KnownAt)).ToArray(), entries.Select(e => e.Delta.Amount.Currency).ToArray(),
+            entries.Select(e => e.Delta.ChipHours).ToArray(), entries.Select(e => e.Delta.Amount.Amount).ToArray(), entries.Select(e => e.Delta.Tokens).ToArray());
+
+        operations.QueueSqlCommand($"""
+            insert into {schema}.{CountsTableName} as c (figure, provider, chip, month_index, grain, valid_unit, known_unit, currency, entries, events, amount)
+            select * from unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::text[], ?::int[], ?::int[], ?::text[], ?::bigint[], ?::bigint[], ?::numeric[])
+            on conflict (figure, provider, chip, month_index, grain, valid_unit, known_unit, currency) do update
+                set entries = c.entries + excluded.entries, events = c.events + excluded.events, amount = c.amount + excluded.amount
+            """,
+            counts.Select(r => r.Figure).ToArray(), counts.Select(r => r.Provider).ToArray(), counts.Select(r => r.Chip).ToArray(),
+            counts.Select(r => r.MonthIndex).ToArray(), counts.Select(r => r.Grain).ToArray(), counts.Select(r => r.ValidUnit).ToArray(),
+            counts.Select(r => r.KnownUnit).ToArray(), counts.Select(r => r.Currency).ToArray(), counts.Select(r => r.Entries).ToArray(),
+            counts.Select(r => r.Events).ToArray(), counts.Select(r => r.Amount).ToArray());
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// Reads of the lineage tables, all inside one repeatable-read transaction, so the projection's progress mark
+/// (<see cref="Mark"/>) and the rows belong together: a caller adds the events after the mark itself (the tail).
+/// </summary>
+public sealed class LineageReader : IAsyncDisposable
+{
+    private const string Columns = "seq, idx, event_id, usage_id, kind, firsts, provider, chip, commitment_id, month_index, valid_ns, known_ns, currency, chip_hours, amount, tokens";
+    private readonly NpgsqlConnection _connection;
+    private readonly NpgsqlTransaction _transaction;
+    private readonly string _schema;
+
+    private LineageReader(NpgsqlConnection connection, NpgsqlTransaction transaction, string schema, long mark)
+    {
+        (_connection, _transaction, _schema, Mark) = (connection, transaction, schema, mark);
+    }
+
+    /// <summary>The last sequence the lineage rows hold (0 before the first page, or after a rebuild emptied them).</summary>
+    public long Mark { get; }
+
+    public static async Task<LineageReader> Open(IQuerySession session, CancellationToken ct)
+    {
+        var connection = session.DocumentStore.Storage.Database.CreateConnection();
+        try
+        {
+            await connection.OpenAsync(ct);
+            var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
+            await using var command = new NpgsqlCommand(
+                $"select coalesce(max(last_seq_id), 0) from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_event_progression where name = @shard",
+                connection, transaction);
+            command.Parameters.Add(new NpgsqlParameter("shard", $"{UsageLineageRows.ProjectionName}:All"));
+            var mark = (long)(await command.ExecuteScalarAsync(ct))!;
+            return new LineageReader(connection, transaction, session.DocumentStore.Options.DatabaseSchemaName, mark);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// One keyset page of a figure's entries after (<paramref name="afterSeq"/>, <paramref name="afterIdx"/>) up to
+    /// sequence <paramref name="upTo"/>, inside both axes (exclusive bounds in nanoseconds). <paramref name="chip"/> null: the provider-month.
+    /// </summary>
+    public async Task<List<LineageEntry>> Page(string provider, string? chip, int month, long afterSeq, int afterIdx, long upTo,
+        long validBefore, long knownBefore, int take, CancellationToken ct)
+    {
+        await using var command = Command($"""
+            select {Columns} from {_schema}.{UsageLineageRows.TableName}
+            where provider = @provider {(chip is null ? "" : "and chip = @chip")} and month_index = @month
+              and (seq, idx) > (@after_seq, @after_idx) and seq <= @up_to and valid_ns < @valid_before and known_ns < @known_before
+            order by {(chip is null ? "provider, month_index" : "provider, chip, month_index")}, seq, idx
+            limit @take
+            """);
+        command.Parameters.Add(new NpgsqlParameter("provider", provider));
+        if (chip is not null)
+        {
+            command.Parameters.Add(new NpgsqlParameter("chip", chip));
+        }
+
+        command.Parameters.Add(new NpgsqlParameter("month", month));
+        command.Parameters.Add(new NpgsqlParameter("after_seq", afterSeq));
+        command.Parameters.Add(new NpgsqlParameter("after_idx", afterIdx));
+        command.Parameters.Add(new NpgsqlParameter("up_to", Math.Min(upTo, Mark)));
+        command.Parameters.Add(new NpgsqlParameter("valid_before", validBefore));
+        command.Parameters.Add(new NpgsqlParameter("known_before", knownBefore));
+        command.Parameters.Add(new NpgsqlParameter("take", take));
+        return await Entries(command, ct);
+    }
+
+    /// <summary>The counts and sum of one figure from its buckets below both whole-day bounds (calendar-bounded).</summary>
+    public async Task<LineageCounts> Counts(string figure, string provider, string chip, int month, UnitBound valid, UnitBound known, CancellationToken ct)
+    {
+        await using var command = Command($"""
+            select currency, sum(entries)::bigint, sum(events)::bigint, sum(amount) from {_schema}.{UsageLineageRows.CountsTableName}
+            where figure = @figure and provider = @provider and chip = @chip and month_index = @month and {UnitBound.Sql}
+            group by currency
+            """);
+        command.Parameters.Add(new NpgsqlParameter("figure", figure));
+        command.Parameters.Add(new NpgsqlParameter("provider", provider));
+        command.Parameters.Add(new NpgsqlParameter("chip", chip));
+        command.Parameters.Add(new NpgsqlParameter("month", month));
+        UnitBound.AddParameters(command, valid, known);
+        var counts = LineageCounts.None;
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            counts = counts.Plus(new LineageCounts(reader.GetInt64(1), reader.GetInt64(2), reader.GetDecimal(3), reader.GetString(0)));
+        }
+
+        return counts;
+    }
+
+    /// <summary>
+    /// The counts and sum of one figure's entries on the boundary days of instant axes (bounds in nanoseconds, exclusive):
+    /// valid in [<paramref name="validDay"/>, <paramref name="validBefore"/>) and known before <paramref name="knownBefore"/>,
+    /// or valid before <paramref name="validDay"/> and known in [<paramref name="knownDay"/>, <paramref name="knownBefore"/>).
+    /// Each branch reads a day's rows by time. <paramref name="chip"/> null: the provider-month.
+    /// </summary>
+    public async Task<LineageCounts> BoundaryCounts(string provider, string? chip, int month, long validDay, long validBefore, long knownDay, long knownBefore,
+        CancellationToken ct)
+    {
+        var key = $"provider = @provider {(chip is null ? "" : "and chip = @chip")} and month_index = @month and seq <= @mark";
+        await using var command = Command($"""
+            with boundary as (
+                select currency, firsts, amount from {_schema}.{UsageLineageRows.TableName}
+                where valid_ns >= @valid_day and valid_ns < @valid_before and known_ns < @known_before and {key}
+                union all
+                select currency, firsts, amount from {_schema}.{UsageLineageRows.TableName}
+                where known_ns >= @known_day and known_ns < @known_before and valid_ns < @valid_day and {key})
+            select currency, count(*), count(*) filter (where firsts & @event_mark <> 0), sum(amount) from boundary group by currency
+            """);
+        command.Parameters.Add(new NpgsqlParameter("provider", provider));
+        if (chip is not null)
+        {
+            command.Parameters.Add(new NpgsqlParameter("chip", chip));
+        }
+
+        command.Parameters.Add(new NpgsqlParameter("month", month));
+        command.Parameters.Add(new NpgsqlParameter("mark", Mark));
+        command.Parameters.Add(new NpgsqlParameter("valid_day", validDay));
+        command.Parameters.Add(new NpgsqlParameter("valid_before", validBefore));
+        command.Parameters.Add(new NpgsqlParameter("known_day", knownDay));
+        command.Parameters.Add(new NpgsqlParameter("known_before", knownBefore));
+        command.Parameters.Add(new NpgsqlParameter("event_mark", (short)(chip is null ? LineageEntry.FirstOfProviderMonth : LineageEntry.FirstOfChipMonth)));
+        var counts = LineageCounts.None;
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            counts = counts.Plus(new LineageCounts(reader.GetInt64(1), reader.GetInt64(2), reader.GetDecimal(3), reader.GetString(0)));
+        }
+
+        return counts;
+    }
+
+    /// <summary>
+    /// The entries of the boundary days (as in <see cref="BoundaryCounts"/>, for every figure) summed in PostgreSQL per
+    /// (provider, chip, commitment, month, currency), as buckets: what the usage views need, a few rows instead of a day's.
+    /// </summary>
+    public async Task<List<UsageBucket>> BoundaryDaySums(long validDay, long validBefore, long knownDay, long knownBefore, CancellationToken ct)
+    {
+        await using var command = Command($"""
+            with boundary as (
+                select provider, chip, commitment_id, month_index, currency, chip_hours, amount, tokens, kind from {_schema}.{UsageLineageRows.TableName}
+                where valid_ns >= @valid_day and valid_ns < @valid_before and known_ns < @known_before and seq <= @mark
+                union all
+                select provider, chip, commitment_id, month_index, currency, chip_hours, amount, tokens, kind from {_schema}.{UsageLineageRows.TableName}
+                where known_ns >= @known_day and known_ns < @known_before and valid_ns < @valid_day and seq <= @mark)
+            select provider, chip, commitment_id, month_index, currency, sum(chip_hours), sum(amount), coalesce(sum(tokens), 0),
+                   coalesce(sum(amount) filter (where tokens is not null), 0),
+                   sum(case when kind in ({(short)LineageKind.Voided}, {(short)LineageKind.CorrectedFrom}) then -1 else 1 end)::bigint
+            from boundary group by provider, chip, commitment_id, month_index, currency
+            """);
+        command.Parameters.Add(new NpgsqlParameter("valid_day", validDay));
+        command.Parameters.Add(new NpgsqlParameter("valid_before", validBefore));
+        command.Parameters.Add(new NpgsqlParameter("known_day", knownDay));
+        command.Parameters.Add(new NpgsqlParameter("known_before", knownBefore));
+        command.Parameters.Add(new NpgsqlParameter("mark", Mark));
+        var sums = new List<UsageBucket>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var month = reader.GetInt32(3);
+            sums.Add(new UsageBucket
+            {
+                Provider = reader.GetString(0),
+                Chip = reader.GetString(1),
+                CommitmentId = reader.GetString(2),
+                Month = Months.Of(UsageLineage.MonthStart(month)),
+                MonthIndex = month,
+                Currency = reader.GetString(4),
+                ChipHours = reader.GetDecimal(5),
+                Amount = reader.GetDecimal(6),
+                Tokens = reader.GetDecimal(7),
+                TokenizedAmount = reader.GetDecimal(8),
+                Records = reader.GetInt64(9),
+            });
+        }
+
+        return sums;
+    }
+
+    /// <summary>
+    /// The net change of every figure month up to <paramref name="pastMonth"/> recorded in [from, to) (nanoseconds), with
+    /// its distinct events in log order (the first <see cref="LineageChange.MaxEventIds"/>). Reads the window's rows only.
+    /// </summary>
+    public async Task<List<LineageChange>> Changes(long from, long to, int pastMonth, CancellationToken ct)
+    {
+        await using var command = Command($"""
+            with window_rows as (
+                select seq, event_id, provider, chip, commitment_id, month_index, currency, amount from {_schema}.{UsageLineageRows.TableName}
+                where known_ns >= @from and known_ns < @to and seq <= @mark and month_index <= @past),
+            per_event as (
+                select 'chipSpend' as figure, provider, chip, null::text as commitment_id, month_index, currency, seq, event_id, sum(amount) as amount
+                from window_rows group by provider, chip, month_index, currency, seq, event_id
+                union all
+                select 'providerRevenue', provider, null, null, month_index, currency, seq, event_id, sum(amount)
+                from window_rows group by provider, month_index, currency, seq, event_id
+                union all
+                select 'commitmentDrawdown', provider, null, commitment_id, month_index, currency, seq, event_id, sum(amount)
+                from window_rows group by provider, commitment_id, month_index, currency, seq, event_id)
+            select figure, provider, chip, commitment_id, month_index, currency, sum(amount), count(*),
+                   (array_agg(event_id order by seq))[1:{LineageChange.MaxEventIds}]
+            from per_event group by figure, provider, chip, commitment_id, month_index, currency
+            """);
+        command.Parameters.Add(new NpgsqlParameter("from", from));
+        command.Parameters.Add(new NpgsqlParameter("to", to));
+        command.Parameters.Add(new NpgsqlParameter("mark", Mark));
+        command.Parameters.Add(new NpgsqlParameter("past", pastMonth));
+        var changes = new List<LineageChange>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            changes.Add(new LineageChange(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetInt32(4), reader.GetString(5), reader.GetDecimal(6), reader.GetInt64(7),
+                reader.GetFieldValue<Guid[]>(8)));
+        }
+
+        return changes;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _transaction.DisposeAsync();
+        await _connection.DisposeAsync();
+    }
+
+    private NpgsqlCommand Command(string sql) => new(sql, _connection, _transaction);
+
+    private static async Task<List<LineageEntry>> Entries(NpgsqlCommand command, CancellationToken ct)
+    {
+        var entries = new List<LineageEntry>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var kind = (LineageKind)reader.GetInt16(4);
+            var amount = new Money(reader.GetDecimal(14), reader.GetString(12));
+            var delta = new UsageBucket.Delta(reader.GetString(6), reader.GetString(7), reader.GetString(8), UsageLineage.MonthStart(reader.GetInt32(9)),
+                UsageLineage.FromNanos(reader.GetInt64(10)), UsageLineage.FromNanos(reader.GetInt64(11)), reader.GetDecimal(13), amount,
+                reader.IsDBNull(15) ? null : reader.GetInt64(15), kind is LineageKind.Voided or LineageKind.CorrectedFrom ? -1 : 1);
+            entries.Add(new LineageEntry(reader.GetInt64(0), reader.GetInt32(1), reader.GetGuid(2), reader.GetString(3), kind, reader.GetInt16(5), delta));
+        }
+
+        return entries;
+    }
+}

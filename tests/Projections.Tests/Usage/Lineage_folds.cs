@@ -1,0 +1,76 @@
+using ComputeLedger.Ledger;
+using ComputeLedger.Ledger.Usage;
+using ComputeLedger.Projections.Usage;
+using NodaTime;
+using Shouldly;
+
+namespace ComputeLedger.Projections.Tests.Usage;
+
+public class Lineage_folds
+{
+    private static readonly Instant July = Instant.FromUtc(2025, 7, 10, 0, 0);
+    private static readonly Instant August = Instant.FromUtc(2025, 8, 2, 0, 0);
+    private static readonly Instant Known = Instant.FromUtc(2025, 8, 20, 9, 30);
+
+    private static Money Usd(decimal amount) => new(amount, "USD");
+
+    private static ChipHoursConsumed Consumed(string id, string chip, decimal hours, decimal amount, Instant start) =>
+        new(id, "deal", "AWS", chip, "us-east-1", hours, start, start.Plus(Duration.FromHours(1)), null, Usd(amount / hours), Usd(amount), "provider", July);
+
+    private static UsageFigures Figures(decimal hours, decimal amount, Instant start) =>
+        new(hours, start, start.Plus(Duration.FromHours(1)), null, Usd(amount / hours), Usd(amount), "provider");
+
+    private static readonly object[] History =
+    [
+        UsageEvents.Batch(
+        [
+            Consumed("late", "H100", 1m, 4m, July.Plus(Duration.FromDays(3))), Consumed("a", "H100", 2m, 8m, July),
+            Consumed("b", "A100", 1m, 2m, July.Plus(Duration.FromDays(1))), Consumed("c", "H100", 1m, 4m, August),
+        ], July),
+        new UsageVoided("a", "deal", "AWS", "H100", "us-east-1", Figures(2m, 8m, July), "fault", August, "ops"),
+        new UsageCorrected("late", "deal", "AWS", "H100", "us-east-1", Figures(1m, 4m, July.Plus(Duration.FromDays(3))), Figures(3m, 12m, August),
+            "moved", August, "ops"),
+    ];
+
+    private static List<JasperFx.Events.IEvent> Events() =>
+        History.Select((data, i) => (JasperFx.Events.IEvent)new JasperFx.Events.Event<object>(data) { Timestamp = Known.ToDateTimeOffset(), Sequence = i + 1, Id = Guid.NewGuid() })
+            .ToList();
+
+    [Fact]
+    public void Entries_are_signed_per_record_a_correction_is_two_and_one_entry_per_event_and_figure_is_marked_first()
+    {
+        var entries = Events().SelectMany(e => UsageLineage.Entries(e.Data, e.Sequence, e.Id, Known)).ToList();
+
+        entries.Select(e => $"{e.Sequence}.{e.Index} {e.UsageId} {e.Kind} {e.Delta.Amount.Amount} {Months.Of(e.Delta.CountedAt)}").ShouldBe(
+        [
+            "1.0 late Recorded 4 2025-07", "1.1 a Recorded 8 2025-07", "1.2 b Recorded 2 2025-07", "1.3 c Recorded 4 2025-08",
+            "2.0 a Voided -8 2025-07",
+            "3.0 late CorrectedFrom -4 2025-07", "3.1 late CorrectedTo 12 2025-08",
+        ]);
+        // The batch's first H100 entry of July is "a" (earliest valid time), not "late" (first in the batch).
+        entries.Where(e => (e.Firsts & LineageEntry.FirstOfChipMonth) != 0).Select(e => $"{e.Sequence}.{e.Index}").ShouldBe(["1.1", "1.2", "1.3", "2.0", "3.0", "3.1"]);
+        entries.Where(e => (e.Firsts & LineageEntry.FirstOfProviderMonth) != 0).Select(e => $"{e.Sequence}.{e.Index}").ShouldBe(["1.1", "1.3", "2.0", "3.0", "3.1"]);
+        entries.Single(e => e.Kind == LineageKind.CorrectedTo).Delta.ValidAt.ShouldBe(July.Plus(Duration.FromDays(3)));
+    }
+
+    [Fact]
+    public void The_counts_of_a_page_add_up_at_every_grain_to_the_entries_and_to_the_buckets()
+    {
+        var page = UsageLineageRows.Fold(Events());
+        var buckets = UsageBucketRows.Fold(Events()).Rows;
+
+        foreach (var grain in UsageBucket.Delta.Grains)
+        {
+            var chipMonths = page.Counts.Where(c => c.Grain == grain && c.Figure == UsageLineageRows.ChipMonth).ToList();
+            chipMonths.Sum(c => c.Entries).ShouldBe(page.Entries.Count);
+            chipMonths.Sum(c => c.Amount).ShouldBe(buckets.Where(b => b.Grain == grain).Sum(b => b.Amount));
+            foreach (var month in chipMonths.GroupBy(c => (c.Chip, c.MonthIndex)))
+            {
+                month.Sum(c => c.Amount).ShouldBe(buckets.Where(b => b.Grain == grain && b.Chip == month.Key.Chip && b.MonthIndex == month.Key.MonthIndex).Sum(b => b.Amount));
+            }
+
+            chipMonths.Where(c => c.Chip == "H100" && c.MonthIndex == Months.IndexOf(July)).Sum(c => c.Events).ShouldBe(3);
+            page.Counts.Where(c => c.Grain == grain && c.Figure == UsageLineageRows.ProviderMonth && c.MonthIndex == Months.IndexOf(August)).Sum(c => c.Events).ShouldBe(2);
+        }
+    }
+}
