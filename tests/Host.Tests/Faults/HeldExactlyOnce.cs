@@ -34,7 +34,7 @@ public static class HeldExactlyOnce
 
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(ct);
-        await WaitForDaemon(connection, TimeSpan.FromSeconds(30), ct);
+        await WaitForDaemon(connection, TimeSpan.FromSeconds(90), ct);
 
         var claims = await Row(connection, "select count(*), count(*) filter (where usage_id = any(@ids)), sum(amount) from ledger.usage_claims", ids, ct);
         ((long)claims[0], (long)claims[1], (decimal)claims[2]).ShouldBe((sent.Count, sent.Count, total), "usage_claims: rows, rows of sent ids, Σ amount");

@@ -29,14 +29,14 @@ public class Ingestion_survives_a_database_restart
 
         var ingestion = new RetryingIngestion(() => host.Address, batches: 40, batchSize: 100, concurrency: 3);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        stop.CancelAfter(TimeSpan.FromSeconds(75));
+        stop.CancelAfter(TimeSpan.FromSeconds(240));
         var running = ingestion.Run(stop.Token);
         try
         {
             foreach (var (acknowledged, mode) in new[] { (10, "fast"), (25, "immediate") })
             {
                 await RetryingIngestion.Until(() => ingestion.Acknowledged >= acknowledged || running.IsCompleted,
-                    $"{acknowledged} batches acknowledged", TimeSpan.FromSeconds(30), ct);
+                    $"{acknowledged} batches acknowledged", TimeSpan.FromSeconds(90), ct);
                 running.IsCompleted.ShouldBeFalse($"ingestion ended before PostgreSQL was stopped ({mode}): {running.Exception?.Message}");
 
                 await postgres.Stop(mode, ct);

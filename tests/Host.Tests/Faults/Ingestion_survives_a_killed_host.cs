@@ -21,7 +21,7 @@ public class Ingestion_survives_a_killed_host(LedgerFixture fixture)
         // Clients follow the host to its new address once it is up (a port left free for seconds may be taken by then).
         var ingestion = new RetryingIngestion(() => host.Address, batches: 40, batchSize: 100, concurrency: 3);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        stop.CancelAfter(TimeSpan.FromSeconds(75));
+        stop.CancelAfter(TimeSpan.FromSeconds(240));
         try
         {
             using (var admin = host.Client("dev-admin"))
@@ -33,7 +33,7 @@ public class Ingestion_survives_a_killed_host(LedgerFixture fixture)
             foreach (var acknowledged in new[] { 12, 26 })
             {
                 await RetryingIngestion.Until(() => ingestion.Acknowledged >= acknowledged || running.IsCompleted,
-                    $"{acknowledged} batches acknowledged", TimeSpan.FromSeconds(30), ct);
+                    $"{acknowledged} batches acknowledged", TimeSpan.FromSeconds(90), ct);
                 running.IsCompleted.ShouldBeFalse($"ingestion ended before the host was killed: {running.Exception?.Message}");
 
                 await host.Kill();
