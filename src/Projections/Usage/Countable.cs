@@ -11,11 +11,6 @@ namespace ComputeLedger.Projections.Usage;
 /// </summary>
 public static class Countable
 {
-    // The edge's limits (Ledger.Limits): what the views can count is exactly what the API accepts.
-    public const decimal MaxAmount = Limits.MaxMoney;
-    public const decimal MaxChipHours = Limits.MaxChipHours;
-    public const long MaxTokens = Limits.MaxTokens;
-
     public enum Verdict
     {
         Count,
@@ -36,7 +31,7 @@ public static class Countable
     /// <summary>For the daemon's folds: a refused event throws, so the daemon records it as a dead letter and goes on.</summary>
     public static object Require(object @event) => Of(@event) == Verdict.Refuse
         ? throw new UncountableUsageException($"Usage record '{UsageIdOf(@event)}' has figures beyond the ledger's limits "
-            + $"(amount at most {MaxAmount:0} in magnitude, chip-hours at most {MaxChipHours:0}, tokens 0 to {MaxTokens}); it is not counted in any view. "
+            + $"(amount at most {Limits.MaxMoney:0} in magnitude, chip-hours at most {Limits.MaxChipHours:0}, tokens 0 to {Limits.MaxTokens}); it is not counted in any view. "
             + "Void it (POST /api/usage/{usageId}/void) to settle its claim.")
         : @event;
 
@@ -52,7 +47,7 @@ public static class Countable
     private static bool Within(UsageFigures f) => Within(f.ChipHours, f.Amount.Amount, f.Tokens);
 
     private static bool Within(decimal chipHours, decimal amount, long? tokens) =>
-        Math.Abs(chipHours) <= MaxChipHours && Math.Abs(amount) <= MaxAmount && tokens is null or (>= 0 and <= MaxTokens);
+        Math.Abs(chipHours) <= Limits.MaxChipHours && Math.Abs(amount) <= Limits.MaxMoney && tokens is null or (>= 0 and <= Limits.MaxTokens);
 }
 
 /// <summary>A usage event the views refuse to count (see <see cref="Countable"/>).</summary>

@@ -83,6 +83,32 @@ public sealed class UsageBucket
     private static Delta Negative(string provider, string chip, string commitment, UsageFigures f, Instant validAt, Instant knownAt) =>
         new(provider, chip, commitment, f.Start, validAt, knownAt, -f.ChipHours, f.Amount.Times(-1), -f.Tokens, -1);
 
+    /// <summary>
+    /// The columns every query that sums buckets (or lineage entries standing in for them) selects, in this order, so
+    /// one reader turns a row into a bucket: provider, chip, commitment_id, month_index, currency, then the sums of
+    /// chip_hours, amount, tokens, tokenized_amount and records.
+    /// </summary>
+    public const string SumColumns = "provider, chip, commitment_id, month_index, currency";
+
+    public static UsageBucket FromSumRow(System.Data.Common.DbDataReader row)
+    {
+        var month = row.GetInt32(3);
+        return new UsageBucket
+        {
+            Provider = row.GetString(0),
+            Chip = row.GetString(1),
+            CommitmentId = row.GetString(2),
+            Month = Months.Of(UsageLineage.MonthStart(month)),
+            MonthIndex = month,
+            Currency = row.GetString(4),
+            ChipHours = row.GetDecimal(5),
+            Amount = row.GetDecimal(6),
+            Tokens = row.GetDecimal(7),
+            TokenizedAmount = row.GetDecimal(8),
+            Records = Convert.ToInt64(row.GetValue(9), System.Globalization.CultureInfo.InvariantCulture),
+        };
+    }
+
     public static UsageBucket Add(UsageBucket? bucket, Delta d, string grain)
     {
         var row = bucket ?? new UsageBucket

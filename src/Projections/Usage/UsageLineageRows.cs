@@ -402,10 +402,10 @@ public sealed class LineageReader : IAsyncDisposable
                 union all
                 select provider, chip, commitment_id, month_index, currency, chip_hours, amount, tokens, kind from {_schema}.{UsageLineageRows.TableName}
                 where known_ns >= @known_day and known_ns < @known_before and valid_ns < @valid_day and seq <= @mark)
-            select provider, chip, commitment_id, month_index, currency, sum(chip_hours), sum(amount), coalesce(sum(tokens), 0),
+            select {UsageBucket.SumColumns}, sum(chip_hours), sum(amount), coalesce(sum(tokens), 0),
                    coalesce(sum(amount) filter (where tokens is not null), 0),
                    sum(case when kind in ({(short)LineageKind.Voided}, {(short)LineageKind.CorrectedFrom}) then -1 else 1 end)::bigint
-            from boundary group by provider, chip, commitment_id, month_index, currency
+            from boundary group by {UsageBucket.SumColumns}
             """);
         command.Parameters.Add(new NpgsqlParameter("valid_day", validDay));
         command.Parameters.Add(new NpgsqlParameter("valid_before", validBefore));
@@ -416,21 +416,7 @@ public sealed class LineageReader : IAsyncDisposable
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            var month = reader.GetInt32(3);
-            sums.Add(new UsageBucket
-            {
-                Provider = reader.GetString(0),
-                Chip = reader.GetString(1),
-                CommitmentId = reader.GetString(2),
-                Month = Months.Of(UsageLineage.MonthStart(month)),
-                MonthIndex = month,
-                Currency = reader.GetString(4),
-                ChipHours = reader.GetDecimal(5),
-                Amount = reader.GetDecimal(6),
-                Tokens = reader.GetDecimal(7),
-                TokenizedAmount = reader.GetDecimal(8),
-                Records = reader.GetInt64(9),
-            });
+            sums.Add(UsageBucket.FromSumRow(reader));
         }
 
         return sums;

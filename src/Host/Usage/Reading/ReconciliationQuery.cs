@@ -86,8 +86,8 @@ public static class ReconciliationQuery
             where abs(amount) <= @maxAmount and (chip_hours is null or abs(chip_hours) <= @maxHours)
             group by currency
             """;
-        command.Parameters.Add(new Npgsql.NpgsqlParameter("maxAmount", Countable.MaxAmount));
-        command.Parameters.Add(new Npgsql.NpgsqlParameter("maxHours", Countable.MaxChipHours));
+        command.Parameters.Add(new Npgsql.NpgsqlParameter("maxAmount", Limits.MaxMoney));
+        command.Parameters.Add(new Npgsql.NpgsqlParameter("maxHours", Limits.MaxChipHours));
         var totals = new Dictionary<string, (decimal, long)>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))

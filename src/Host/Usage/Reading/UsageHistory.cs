@@ -89,31 +89,17 @@ public static class UsageHistory
         await connection.OpenAsync(ct);
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
-            select provider, chip, commitment_id, month, month_index, currency,
-                   sum(chip_hours), sum(amount), sum(tokens), sum(tokenized_amount), sum(records)
+            select {UsageBucket.SumColumns}, sum(chip_hours), sum(amount), sum(tokens), sum(tokenized_amount), sum(records)
             from {session.DocumentStore.Options.DatabaseSchemaName}.{UsageBucketRows.TableName}
             where {UnitBound.Sql}
-            group by provider, chip, commitment_id, month, month_index, currency
+            group by {UsageBucket.SumColumns}
             """;
         UnitBound.AddParameters(command, valid, known);
         var sums = new List<UsageBucket>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            sums.Add(new UsageBucket
-            {
-                Provider = reader.GetString(0),
-                Chip = reader.GetString(1),
-                CommitmentId = reader.GetString(2),
-                Month = reader.GetString(3),
-                MonthIndex = reader.GetInt32(4),
-                Currency = reader.GetString(5),
-                ChipHours = reader.GetDecimal(6),
-                Amount = reader.GetDecimal(7),
-                Tokens = reader.GetDecimal(8),
-                TokenizedAmount = reader.GetDecimal(9),
-                Records = (long)reader.GetDecimal(10),
-            });
+            sums.Add(UsageBucket.FromSumRow(reader));
         }
 
         return sums;
