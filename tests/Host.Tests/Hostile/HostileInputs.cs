@@ -352,6 +352,12 @@ public static class HostileInputs
             }
         }
 
+        // The dead-letter list is paged too (admin key).
+        foreach (var value in TimeGarbage.Concat(pageGarbage).Distinct(StringComparer.Ordinal))
+        {
+            yield return new HostileCase($"limit={Show(value)}", "GET", Query("/api/dead-letters", "limit", value), null, Admin, Expect.AnswersOrNamesParameter, "limit");
+        }
+
         // Garbage in path parameters.
         // No NUL in a path: the in-process test client refuses to send one ("The path contains null characters"), and
         // Kestrel answers it with a 400 before any endpoint runs. Other control characters do reach the endpoints.
