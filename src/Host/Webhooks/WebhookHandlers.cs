@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using ComputeLedger.Contracts;
 using ComputeLedger.Host.Infrastructure;
+using ComputeLedger.Host.Infrastructure.Telemetry;
 using ComputeLedger.Host.Integration;
 using Marten;
 using Wolverine;
@@ -122,6 +123,7 @@ public static class DeliverWebhookHandler
             logger.LogWarning("Webhook delivery {Delivery} failed after {Attempts} attempts: {Error}", delivery.Id, number, error);
         }
 
+        LedgerMetrics.WebhookAttempt(delivery.Status switch { DeliveryStatus.Delivered => "delivered", DeliveryStatus.Failed => "failed", _ => "retrying" }, number);
         session.Store(delivery);
         await session.SaveChangesAsync(ct);
     }

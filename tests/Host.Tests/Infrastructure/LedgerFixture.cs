@@ -50,9 +50,14 @@ public sealed class LedgerFixture : IAsyncLifetime
 
     /// <summary>A host on the given database, configured as ./run.sh would be but without the demo data.</summary>
     public static Task<IAlbaHost> StartHost(string connectionString, bool seedDemoData = false, TimeProvider? time = null,
-        IReadOnlyDictionary<string, string?>? settings = null) =>
+        IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null) =>
         AlbaHost.For<Program>(builder =>
         {
+            if (services is not null)
+            {
+                builder.ConfigureServices(services);
+            }
+
             if (time is not null)
             {
                 builder.ConfigureServices(services => services.AddSingleton(time));

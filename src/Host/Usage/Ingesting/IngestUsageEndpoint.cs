@@ -37,6 +37,7 @@ public static class IngestUsageEndpoint
     [Tags("Usage")]
     public static async Task<IResult> Post(HttpRequest request, IDocumentSession session, IMessageBus bus, IClock clock, ClaimsPrincipal user, CancellationToken ct)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var (records, problem) = await UsageBodyReader.Read(request, ct);
         if (problem is not null)
         {
@@ -51,6 +52,7 @@ public static class IngestUsageEndpoint
         }
 
         var result = await Ingest(session, bus, records!, clock.GetCurrentInstant(), ct);
+        Infrastructure.Telemetry.LedgerMetrics.Ingested(records!, result, started);
         return TypedResults.Ok(result);
     }
 

@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using System.Globalization;
+using Alba;
+using ComputeLedger.Host.Tests.Infrastructure;
+using ComputeLedger.Host.Tests.Usage;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry;
+using OpenTelemetry.Trace;
+using Shouldly;
+
+namespace ComputeLedger.Host.Tests.Operations;
+
+/// <summary>The ledger's metrics, read the way Prometheus reads them: GET /metrics, no API key.</summary>
+public sealed class Metrics_move_with_ingestion(LedgerFixture fixture) : UsageTest(fixture)
+{
+    private const string Records = "ledger_usage_records_total";
+
+    [Fact]
+    public async Task Accepted_duplicate_and_rejected_records_are_counted_by_provider_and_reason()
+    {
+        var before = await Scrape();
+        var first = await Post(Record("m-1"), Record("m-2"), Record("m-3", chip: "H100"));
+        first.Code.ShouldBe(200, first.ToString());
+        var second = await Post(Record("m-1"), Record("m-4", commitmentId: "nobody"), Record("m-5", chipHours: -1m));
+        second.Code.ShouldBe(200, second.ToString());
+        var after = await Scrape();
+
+        Delta(before, after, Records, "ledger_usage_outcome=\"accepted\"", "ledger_provider=\"AWS\"").ShouldBe(2);
+        Delta(before, after, Records, "ledger_usage_outcome=\"duplicate\"", "ledger_provider=\"AWS\"").ShouldBe(1);
+        Delta(before, after, Records, "ledger_usage_outcome=\"rejected\"", "ledger_usage_reject_reason=\"commitment\"").ShouldBe(2);
+        Delta(before, after, Records, "ledger_usage_outcome=\"rejected\"", "ledger_usage_reject_reason=\"invalid\"").ShouldBe(1);
+        Delta(before, after, "ledger_usage_batch_duration_seconds_count").ShouldBe(2);
+        after.Keys.ShouldContain(k => k.StartsWith("http_server_request_duration_seconds", StringComparison.Ordinal));
+        after.Keys.ShouldContain(k => k.StartsWith("db_client_operation_duration_seconds", StringComparison.Ordinal) || k.StartsWith("db_client_commands", StringComparison.Ordinal));
+        after.Keys.ShouldContain(k => k.StartsWith("dotnet_gc_", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_scrape_needs_no_api_key_and_describes_each_ledger_metric()
+    {
+        var response = await Anonymous.GetAsync("/metrics", TestContext.Current.CancellationToken);
+        response.IsSuccessStatusCode.ShouldBeTrue();
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        text.ShouldContain("# HELP ledger_usage_records_total Usage records posted");
+        text.ShouldContain("# TYPE ledger_usage_batch_duration_seconds histogram");
+    }
+
+    private async Task<Dictionary<string, double>> Scrape()
+    {
+        var text = await Anonymous.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+        var series = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.Length == 0 || line[0] == '#')
+            {
+                continue;
+            }
+
+            // name{labels} value [timestamp]
+            var end = line.LastIndexOf('}') is var brace and >= 0 ? brace + 1 : line.IndexOf(' ', StringComparison.Ordinal);
+            var rest = line[end..].Trim().Split(' ');
+            series[line[..end]] = double.Parse(rest[0], CultureInfo.InvariantCulture);
+        }
+
+        return series;
+    }
+
+    private static double Delta(Dictionary<string, double> before, Dictionary<string, double> after, string name, params string[] labels)
+    {
+        double Sum(Dictionary<string, double> s) => s.Where(kv => (kv.Key == name || kv.Key.StartsWith(name + "{", StringComparison.Ordinal))
+                                                                   && labels.All(l => kv.Key.Contains(l, StringComparison.Ordinal))).Sum(kv => kv.Value);
+        return Sum(after) - Sum(before);
+    }
+}
+
+/// <summary>
+/// Traces, caught by OpenTelemetry's in-memory exporter on a host of their own: the shared host exports nowhere, and a
+/// listener of the test's own would make Npgsql emit spans whatever the ledger configured.
+/// </summary>
+public sealed class Tracing_an_ingest_request(LedgerFixture fixture) : IAsyncLifetime
+{
+    private readonly List<Activity> _spans = [];
+    private IAlbaHost _host = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _host = await LedgerFixture.StartHost(await fixture.NewDatabase(),
+            services: services => services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(_spans)));
+    }
+
+    public async ValueTask DisposeAsync() => await _host.DisposeAsync();
+
+    [Fact]
+    public async Task One_trace_holds_the_request_and_its_database_commands_under_the_callers_traceparent()
+    {
+        var admin = _host.Server.CreateClient();
+        admin.DefaultRequestHeaders.Add("X-Api-Key", "dev-admin");
+        await UsageTest.ArrangeDealAndRates(admin);
+
+        var traceId = ActivityTraceId.CreateRandom();
+        var parent = ActivitySpanId.CreateRandom();
+        var reply = await admin.PostJson("/api/usage", UsageTest.Batch(UsageTest.Record("t-1")),
+            new Dictionary<string, string> { ["traceparent"] = $"00-{traceId}-{parent}-01" });
+        reply.Code.ShouldBe(200, reply.ToString());
+        reply.Json["accepted"]!.GetValue<int>().ShouldBe(1);
+
+        var spans = await SpansOf(traceId, s => s.Any(a => a.Kind == ActivityKind.Server) && s.Any(a => a.Source.Name == "Npgsql"));
+        var server = spans.Single(a => a.Kind == ActivityKind.Server);
+        server.ParentSpanId.ShouldBe(parent);
+        server.GetTagItem("url.path").ShouldBe("/api/usage");
+        var db = spans.Where(a => a.Source.Name == "Npgsql").ToList();
+        db.ShouldNotBeEmpty();
+        db.ShouldContain(a => (a.GetTagItem("db.query.text") ?? a.GetTagItem("db.statement") ?? "").ToString()!.Contains("usage_claims", StringComparison.Ordinal));
+        db.ShouldAllBe(a => a.TraceId == traceId);
+    }
+
+    private async Task<List<Activity>> SpansOf(ActivityTraceId traceId, Func<List<Activity>, bool> complete)
+    {
+        var provider = _host.Services.GetRequiredService<TracerProvider>();
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            provider.ForceFlush();
+            List<Activity> spans;
+            lock (_spans)
+            {
+                spans = _spans.Where(a => a.TraceId == traceId).ToList();
+            }
+
+            // The server span ends just after the response is handed over, so it may land a moment after the reply.
+            if (complete(spans) || waited.Elapsed > TimeSpan.FromSeconds(10))
+            {
+                return spans;
+            }
+
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+}
