@@ -18,7 +18,7 @@ public static class HostileInputs
         Eligible = "t1", Usage = "seed-1", SecondOffer = "offer-2";
 
     public static readonly string[] Groups =
-        ["reads", "commitments", "commitment-actions", "chips", "rates", "usage-json", "usage-ndjson", "corrections", "webhooks", "transport"];
+        ["reads", "commitments", "commitment-actions", "chips", "rates", "usage-json", "usage-ndjson", "usage-cloudevents", "corrections", "webhooks", "transport"];
 
     public static IReadOnlyList<HostileCase> For(string group, string webhookId)
     {
@@ -34,6 +34,7 @@ public static class HostileInputs
             "rates" => Rates(random).ToList(),
             "usage-json" => UsageJson(random).ToList(),
             "usage-ndjson" => UsageNdjson(random).ToList(),
+            "usage-cloudevents" => UsageCloudEvents(random).ToList(),
             "corrections" => Corrections(random).ToList(),
             "webhooks" => Webhooks(random).ToList(),
             "transport" => Transport(random).ToList(),
@@ -77,6 +78,11 @@ public static class HostileInputs
         ],
         "usage-json" => [new("control", "POST", "/api/usage", new JsonObject { ["records"] = new JsonArray(ValidRecord("control-1")) }.ToJsonString(), IngestKey, Expect.Accepted, Records: 1)],
         "usage-ndjson" => [new("control", "POST", "/api/usage", ValidRecord("control-1").ToJsonString() + "\n", IngestKey, Expect.Accepted, null, "application/x-ndjson", 1)],
+        "usage-cloudevents" =>
+        [
+            new("control", "POST", "/api/usage", new JsonArray(AsCloudEvent(ValidRecord("control-1"))).ToJsonString(), IngestKey, Expect.Accepted, null, CloudEventsBatch, 1),
+            new("control", "POST", "/api/usage", AsCloudEvent(ValidRecord("control-2"))!.ToJsonString(), IngestKey, Expect.Accepted, null, "application/cloudevents+json", 1),
+        ],
         "corrections" =>
         [
             new("control", "POST", "/api/usage/seed-2/correct", CorrectBody, Admin, Expect.Accepted),
@@ -763,6 +769,102 @@ public static class HostileInputs
         }
 
         yield return new HostileCase("10,001 NDJSON lines", "POST", "/api/usage", lines10001.ToString(), IngestKey, Expect.Refused, null, "application/x-ndjson");
+    }
+
+    // ---------- usage as CloudEvents ----------
+
+    private const string CloudEventsBatch = "application/cloudevents-batch+json";
+
+    /// <summary>
+    /// A usage record as the compute.usage.v1 CloudEvent that carries it, each (possibly mutated) field moved to its
+    /// attribute or into data as it is; anything that is not an object stays what it is.
+    /// </summary>
+    private static JsonNode? AsCloudEvent(JsonNode? record)
+    {
+        if (record is not JsonObject r)
+        {
+            return record?.DeepClone();
+        }
+
+        var e = new JsonObject { ["specversion"] = "1.0", ["type"] = "compute.usage.v1", ["source"] = "//meter/hostile" };
+        var data = new JsonObject();
+        foreach (var (name, value) in r)
+        {
+            var target = name switch { "usageId" => "id", "commitmentId" => "subject", "start" => "time", _ => null };
+            if (target is not null)
+            {
+                e[target] = value?.DeepClone();
+            }
+            else
+            {
+                data[name] = value?.DeepClone();
+            }
+        }
+
+        e["data"] = data;
+        return e;
+    }
+
+    private static IEnumerable<HostileCase> UsageCloudEvents(Random r)
+    {
+        // Every record mutation of the JSON body, carried as CloudEvents: refused whole or rejected per event, never stored.
+        foreach (var (kind, records, _, key) in RecordMutations(r))
+        {
+            yield return new HostileCase($"CloudEvents: {kind}", "POST", "/api/usage", new JsonArray(records.Select(AsCloudEvent).ToArray()).ToJsonString(),
+                key, Expect.RefusedOrRejected, null, CloudEventsBatch, records.Length);
+        }
+
+        JsonObject Event(Action<JsonObject> mutate)
+        {
+            var e = (JsonObject)AsCloudEvent(NextRecord())!;
+            mutate(e);
+            return e;
+        }
+
+        foreach (var (kind, e) in new (string, JsonObject)[]
+                 {
+                     ("another event type", Event(e => e["type"] = "compute.usage.v2")),
+                     ("specversion 0.3", Event(e => e["specversion"] = "0.3")),
+                     ("no specversion", Event(e => e.Remove("specversion"))),
+                     ("no id", Event(e => e.Remove("id"))),
+                     ("no source", Event(e => e.Remove("source"))),
+                     ("no type", Event(e => e.Remove("type"))),
+                     ("a numeric id", Event(e => e["id"] = 42)),
+                     ("a 3,000-character source", Event(e => e["source"] = "//" + Long(3000, r))),
+                     ("a NUL in the id", Event(e => e["id"] = "a\u0000b")),
+                     ("a time that is not a time", Event(e => e["time"] = "yesterday")),
+                     ("data that is a string", Event(e => e["data"] = "chipHours=2")),
+                     ("data as base64", Event(e => { e.Remove("data"); e["data_base64"] = "AAAA"; })),
+                     ("data as XML", Event(e => { e["datacontenttype"] = "application/xml"; e["data"] = "<usage/>"; })),
+                     ("no data", Event(e => e.Remove("data"))),
+                     ("an extension attribute holding an object", Event(e => e["meter"] = new JsonObject { ["x"] = 1 })),
+                 })
+        {
+            yield return new HostileCase($"CloudEvents: {kind}", "POST", "/api/usage", new JsonArray(e).ToJsonString(), IngestKey, Expect.RefusedOrRejected, null, CloudEventsBatch, 1);
+        }
+
+        var good = AsCloudEvent(NextRecord())!.ToJsonString();
+        foreach (var (kind, body, type) in new[]
+                 {
+                     ("a batch of truncated JSON", "[" + good[..r.Next(5, good.Length - 5)], CloudEventsBatch),
+                     ("a batch that is an object", good, CloudEventsBatch),
+                     ("a single event that is an array", "[" + good + "]", "application/cloudevents+json"),
+                     ("a batch of nulls", "[null, null]", CloudEventsBatch),
+                     ("a batch of numbers", "[1, 2]", CloudEventsBatch),
+                     ("a deeply nested batch", Nested(10_000), CloudEventsBatch),
+                     ("an empty body", "", CloudEventsBatch),
+                 })
+        {
+            yield return new HostileCase($"CloudEvents: {kind}", "POST", "/api/usage", body, IngestKey, Expect.RefusedOrRejected, null, type, 1);
+        }
+
+        var many = new JsonArray();
+        for (var i = 0; i < 10_001; i++)
+        {
+            many.Add(AsCloudEvent(ValidRecord($"hostile-ce-many-{i}")));
+        }
+
+        yield return new HostileCase("CloudEvents: 10,001 events", "POST", "/api/usage", many.ToJsonString(), IngestKey, Expect.Refused, null, CloudEventsBatch);
     }
 
     // ---------- corrections ----------

@@ -38,7 +38,7 @@ public static class IngestUsageEndpoint
     public static async Task<IResult> Post(HttpRequest request, IDocumentSession session, IMessageBus bus, IClock clock, ClaimsPrincipal user, CancellationToken ct)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var (records, problem) = await UsageBodyReader.Read(request, ct);
+        var (records, problem) = CloudEventsUsageReader.Handles(request) ? await CloudEventsUsageReader.Read(request, ct) : await UsageBodyReader.Read(request, ct);
         if (problem is not null)
         {
             return problem;
@@ -51,7 +51,7 @@ public static class IngestUsageEndpoint
                 $"This ingest key may only post usage for provider '{caller.Provider}'; the batch has a record for '{foreign.Provider}'. Nothing was stored.");
         }
 
-        var result = await Ingest(session, bus, records!, clock.GetCurrentInstant(), ct);
+        var result = CloudEventsUsageReader.Explain(request, await Ingest(session, bus, records!, clock.GetCurrentInstant(), ct));
         Infrastructure.Telemetry.LedgerMetrics.Ingested(records!, result, started);
         return TypedResults.Ok(result);
     }
