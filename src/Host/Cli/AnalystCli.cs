@@ -43,6 +43,7 @@ public static class AnalystCli
           replay --view eligibility|spend|revenue|drawdown [--commitment ID] [--as-of DATE] [--known-at DATE]
                  [--from yyyy-MM] [--to yyyy-MM] [--format table|csv|json]
           export focus --from DATE --to DATE [--as-of DATE] [--known-at DATE] --out FILE.csv
+          export contract-commitments --from DATE --to DATE [--as-of DATE] [--known-at DATE] --out FILE.csv
         DATE is 2025-12-31 (end of that day, UTC) or an instant such as 2025-12-31T12:00:00Z.
         """;
 
@@ -96,6 +97,25 @@ public static class AnalystCli
             }
 
             Console.Error.WriteLine($"\rexport: {tally.Events:N0} events read, {tally.Rows:N0} FOCUS rows written to {output}");
+            return 0;
+        }
+
+        if (args is ["export", "contract-commitments", ..])
+        {
+            var output = Option("--out");
+            var (window, problem) = FocusExport.Window(Option("--from"), Option("--to"), asOf, knownAt);
+            if (problem is not null || output is null)
+            {
+                return Fail(problem is null ? "--out FILE.csv is required." : Detail(problem));
+            }
+
+            var rows = await ContractCommitmentExport.Rows(session, window!.Value.From, window.Value.To, window.Value.Axes, ct);
+            await using (var file = new StreamWriter(output))
+            {
+                await ContractCommitmentExport.Write(rows, file, ct);
+            }
+
+            Console.Error.WriteLine($"export: {rows.Count:N0} contract commitment rows written to {output}");
             return 0;
         }
 

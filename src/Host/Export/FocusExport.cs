@@ -27,6 +27,9 @@ public static class FocusExport
         "BilledCost", "EffectiveCost", "BillingCurrency", "ChargePeriodStart", "ChargePeriodEnd", "ChargeCategory", "ChargeClass",
         "ChargeDescription", "ChargeFrequency", "ConsumedQuantity", "ConsumedUnit", "PricingQuantity", "PricingUnit", "ContractedUnitPrice",
         "ProviderName", "PublisherName", "InvoiceIssuerName", "RegionId", "SkuId", "ResourceType", "ServiceName", "ServiceCategory",
+        // FOCUS 1.3: how the charge draws down its compute commitment (ContractApplied joins ContractCommitmentExport's rows).
+        "CommitmentDiscountId", "CommitmentDiscountCategory", "CommitmentDiscountStatus", "CommitmentDiscountQuantity", "CommitmentDiscountUnit",
+        "CommitmentDiscountType", "CommitmentDiscountName", "ContractApplied", "ServiceProviderName",
         "x_CommitmentId", "x_UsageId", "x_EventId", "x_RecordedAt",
     ];
 
@@ -174,15 +177,47 @@ public static class FocusExport
         Field(text, r.RegionId ?? "").Append(',');
         Field(text, r.SkuId).Append(',');
         Field(text, r.SkuId).Append(",AI Accelerator Compute,AI and Machine Learning,");
+        Commitment(text, r, inv);
         Field(text, r.CommitmentId).Append(',');
         Field(text, r.UsageId).Append(',');
         text.Append(inv, $"{r.EventId},").Append(Time(r.RecordedAt)).Append(newLine);
     }
 
-    private static string Time(Instant value) => NodaTime.Text.InstantPattern.ExtendedIso.Format(value);
+    /// <summary>
+    /// The FOCUS 1.3 commitment columns. Every charge here draws on the spend commitment it was recorded against, so none of
+    /// them is null: the status is Used (the ledger emits no Unused rows), the quantity is the charge's cost in the
+    /// commitment's currency (the unit), signed like the cost, and ContractApplied carries that cost against the
+    /// commitment's compute line (<see cref="ContractCommitmentExport.ComputeLineId"/>).
+    /// </summary>
+    private static void Commitment(StringBuilder text, FocusRow r, CultureInfo inv)
+    {
+        Field(text, r.CommitmentId).Append(",Spend,Used,");
+        text.Append(inv, $"{r.BilledCost},");
+        Field(text, r.BillingCurrency).Append(',').Append(ContractCommitmentExport.ComputeType).Append(',');
+        Field(text, $"{r.ProviderName} compute commitment {r.CommitmentId}").Append(',');
+        Field(text, ContractApplied(r.CommitmentId, r.BilledCost)).Append(',');
+        Field(text, r.ProviderName).Append(',');
+    }
+
+    /// <summary>The ContractApplied object of one charge: its whole cost applied to the commitment's compute line.</summary>
+    public static string ContractApplied(string commitmentId, decimal cost) =>
+        System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["Elements"] = new[]
+            {
+                new Dictionary<string, object>
+                {
+                    ["ContractId"] = commitmentId,
+                    ["ContractCommitmentId"] = ContractCommitmentExport.ComputeLineId(commitmentId),
+                    ["ContractCommitmentAppliedCost"] = cost,
+                },
+            },
+        });
+
+    internal static string Time(Instant value) => NodaTime.Text.InstantPattern.ExtendedIso.Format(value);
 
     /// <summary>RFC 4180: a field holding a comma, a quote or a line break is quoted, its quotes doubled.</summary>
-    private static StringBuilder Field(StringBuilder text, string value) =>
+    internal static StringBuilder Field(StringBuilder text, string value) =>
         value.AsSpan().IndexOfAny(",\"\n\r") >= 0
             ? text.Append('"').Append(value.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"')
             : text.Append(value);

@@ -60,7 +60,7 @@ public class Exporting_FOCUS_as_a_stream(LedgerFixture fixture) : UsageTest(fixt
         var (rows, cost, quantity, corrections) = (0, 0m, 0m, new List<string>());
         while (await reader.ReadLineAsync(TestContext.Current.CancellationToken) is { } line)
         {
-            var fields = line.Split(',');
+            var fields = Csv.Fields(line);
             fields.Length.ShouldBe(header.Length, line);
             rows++;
             cost += decimal.Parse(fields[billed], CultureInfo.InvariantCulture);

@@ -60,6 +60,7 @@ public static class HostileInputs
             new HostileCase("control", "GET", "/api/explain/spend/AWS/Trainium2/2025-07?limit=1000&asOf=2025-12-31T12:00:00Z", null, Analyst, Expect.Accepted),
             new HostileCase("control", "GET", "/api/explain/revenue/AWS/2025-07?limit=1&knownAt=2100-01-01T00:00:00Z", null, Analyst, Expect.Accepted),
             new HostileCase("control", "GET", "/api/export/focus.csv?from=2025-07-01&to=2025-07-31&asOf=2025-12-31", null, Analyst, Expect.Accepted),
+            new HostileCase("control", "GET", "/api/export/contract-commitments.csv?from=2025-07-01&to=2025-07-31&asOf=2025-12-31", null, Analyst, Expect.Accepted),
         ],
         "commitments" => [new("control", "POST", "/api/commitments", ValidDeal("control-deal").ToJsonString(), Admin, Expect.Accepted)],
         "commitment-actions" or "transport" =>
@@ -302,6 +303,8 @@ public static class HostileInputs
             ("/api/restatements", ["knownFrom"], [], [], []),
             ("/api/export/focus.csv?from=2025-07-01&to=2025-07-31", ["asOf", "knownAt"], [], [], []),
             ("/api/export/focus.csv", [], [], ["from", "to"], []),
+            ("/api/export/contract-commitments.csv?from=2025-07-01&to=2025-07-31", ["asOf", "knownAt"], [], [], []),
+            ("/api/export/contract-commitments.csv", [], [], ["from", "to"], []),
             ($"/api/explain/tranches/{Deal}/{Eligible}", ["asOf", "knownAt"], [], [], []),
             ("/api/explain/spend/AWS/Trainium2/2025-07", ["asOf", "knownAt"], [], [], []),
             ("/api/explain/revenue/AWS/2025-07", ["asOf", "knownAt"], [], [], []),

@@ -116,7 +116,7 @@ public class Values_outside_the_limits_get_a_400_naming_the_field(LedgerFixture 
         {
             "/api/spend/chips", "/api/revenue/providers", "/api/commitments", "/api/commitments/amazon-anthropic/eligibility",
             "/api/commitments/amazon-anthropic/drawdown", "/api/reconciliation", "/api/explain/spend/AWS/Trainium2/2025-07",
-            "/api/export/focus.csv?from=2025-07-01&to=2025-07-31", "/api/restatements?knownFrom=2025-01-01",
+            "/api/export/focus.csv?from=2025-07-01&to=2025-07-31", "/api/export/contract-commitments.csv?from=2025-07-01&to=2025-07-31", "/api/restatements?knownFrom=2025-01-01",
         })
         {
             var reply = await Analyst.GetJson(path + (path.Contains('?', StringComparison.Ordinal) ? "&" : "?") + query);
