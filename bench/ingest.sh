@@ -4,6 +4,8 @@
 #   bench/ingest.sh                                   # 1,000,000 records, batch 1000, concurrency 2
 #   bench/ingest.sh --records 200000 --batch 2000 --concurrency 4
 #   bench/ingest.sh --warmup 0                        # measure from a cold host (default: 20,000 records first, untimed)
+#   LEDGER_BENCH_TELEMETRY=off bench/ingest.sh         # the host without OpenTelemetry (default on: traces + metrics)
+#   LEDGER_URLS=http://127.0.0.1:5180 LEDGER_PG_PORT=56180 bench/ingest.sh   # another port for the host and its database
 #
 # Starts ./run.sh (Release host + its project-local PostgreSQL, demo data loaded) in the background, waits until it
 # is ready, posts the records over HTTP as the dev ingest key, waits for the projections, then COPYs the same rows
@@ -24,8 +26,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
+TELEMETRY=${LEDGER_BENCH_TELEMETRY:-on}
 if [[ -z $URL ]]; then
-  URL=http://127.0.0.1:5080
+  URL=${LEDGER_URLS:-http://127.0.0.1:5080}
+  # Telemetry off is the host's own switch (src/Host/Infrastructure/Telemetry/Configuration.cs): no tracer, no meters.
+  if [[ $TELEMETRY == off ]]; then export Ledger__Telemetry__Enabled=false; fi
   if curl -fsS "$URL/health/ready" >/dev/null 2>&1; then
     echo "bench: something already answers at $URL; stop it, or set LEDGER_BENCH_URL to benchmark it" >&2
     exit 1
@@ -40,8 +45,11 @@ if [[ -z $URL ]]; then
     sleep 1
   done
   curl -fsS "$URL/health/ready" >/dev/null || { echo "bench: the host did not become ready" >&2; exit 1; }
+  # The client reads the database run.sh started (its port follows LEDGER_PG_PORT, as run.sh's does).
+  export LEDGER_POSTGRES=${LEDGER_POSTGRES:-"Host=127.0.0.1;Port=${LEDGER_PG_PORT:-55432};Username=postgres;Database=ledger"}
 fi
 
 dotnet build bench/Ingest/Ingest.csproj -c Release -v quiet -nologo >&2
+echo "telemetry: $TELEMETRY"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(. /etc/os-release && echo "$PRETTY_NAME"), $(psql --version 2>/dev/null | head -1)"
 dotnet bench/Ingest/bin/Release/net10.0/bench-ingest.dll --url "$URL" --concurrency 2 "$@"
