@@ -67,7 +67,7 @@ builder.Services.AddLedgerHealth();
 builder.Services.AddOpenApi();
 builder.Services.AddWebhookDelivery();
 builder.Services.AddHostedService<DemoDataSeeder>();
-builder.Services.AddHostedService<ComputeLedger.Host.Usage.Ingesting.CommitmentWatch>();
+builder.Services.AddHostedService<ComputeLedger.Host.Commitments.TrackingConsumption.CommitmentWatch>();
 builder.Services.AddSingleton(AnalystCli.Handles(args) ? new ConsoleReplayProgress() : new ReplayProgress());
 
 var app = builder.Build();
