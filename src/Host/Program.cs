@@ -1,3 +1,4 @@
+using ComputeLedger.Host.Catalog;
 using ComputeLedger.Host.Cli;
 using ComputeLedger.Host.Commitments;
 using ComputeLedger.Host.Infrastructure;
@@ -36,6 +37,7 @@ builder.Services.AddMarten(services =>
         options.Events.StreamIdentity = StreamIdentity.AsString;
         // Event timestamps are the known-time axis; they come from the same clock as every decision.
         options.Events.TimeProvider = services.GetRequiredService<TimeProvider>();
+        options.AddCatalog();
         options.AddCommitments();
         options.AddUsage();
         options.AddWebhookDocuments();
