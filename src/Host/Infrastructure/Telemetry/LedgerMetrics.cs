@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using ComputeLedger.Host.Usage.Ingesting;
+using ComputeLedger.Ledger.Commitments.TrackingConsumption;
 using ComputeLedger.Ledger.Commitments;
 
 namespace ComputeLedger.Host.Infrastructure.Telemetry;
@@ -151,7 +152,7 @@ public static class LedgerMetrics
             {
                 case MilestoneAchieved m:
                     Milestones.Add(1, new KeyValuePair<string, object?>("ledger.milestone.kind",
-                        m.RecordedBy == ConsumptionMilestones.Detector ? "consumption" : "attested"));
+                        m.RecordedBy == ConsumptionMilestoneDecider.Detector ? "consumption" : "attested"));
                     break;
                 case DrawdownThresholdCrossed d:
                     Marks.Add(1, new KeyValuePair<string, object?>("ledger.drawdown.mark", d.Percent));

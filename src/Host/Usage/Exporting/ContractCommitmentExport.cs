@@ -5,7 +5,7 @@ using ComputeLedger.Ledger.Commitments;
 using Marten;
 using Wolverine.Http;
 
-namespace ComputeLedger.Host.Export;
+namespace ComputeLedger.Host.Usage.Exporting;
 
 /// <summary>One row of FOCUS 1.3's Contract Commitment dataset.</summary>
 public sealed record ContractCommitmentRow(
