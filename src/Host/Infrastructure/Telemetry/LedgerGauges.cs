@@ -1,4 +1,6 @@
 using JasperFx.Events.Daemon;
+using JasperFx.Events.Projections;
+using Wolverine.Runtime;
 using Marten;
 using Npgsql;
 
@@ -9,7 +11,7 @@ namespace ComputeLedger.Host.Infrastructure.Telemetry;
 /// every Ledger:Telemetry:SampleSeconds (default 10) by a few small queries. A scrape reads the last sample and never
 /// touches the database, so scraping often costs nothing and a slow database never stalls a scrape.
 /// </summary>
-public sealed class LedgerGauges(IDocumentStore store, IConfiguration configuration, TimeProvider time, ILogger<LedgerGauges> logger) : BackgroundService
+public sealed class LedgerGauges(IDocumentStore store, IWolverineRuntime runtime, IConfiguration configuration, TimeProvider time, ILogger<LedgerGauges> logger) : BackgroundService
 {
     public sealed record ProjectionFigures(string Name, long LastSequence, long EventsBehind, double SecondsBehind);
 
@@ -43,61 +45,42 @@ public sealed class LedgerGauges(IDocumentStore store, IConfiguration configurat
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
+    /// <summary>
+    /// Projection progress and the event log through Marten's API, dead letters as Marten documents, the outbox and inbox
+    /// through Wolverine's message store; only the PostgreSQL transport's queue tables are counted with SQL.
+    /// </summary>
     public async Task<Sample> Read(CancellationToken ct)
     {
-        var events = store.Options.Events.DatabaseSchemaName;
-        var documents = store.Options.DatabaseSchemaName;
-        await using var connection = store.Storage.Database.CreateConnection();
-        await connection.OpenAsync(ct);
-
-        var projections = new List<ProjectionFigures>();
-        await using (var command = connection.CreateCommand())
-        {
-            // One row per projection shard; the oldest unfolded event is found through the sequence index, once per shard.
-            command.CommandText = $"""
-                with high as (select coalesce(max(seq_id), 0) as seq from {events}.mt_events)
-                select p.name, p.last_seq_id, high.seq,
-                       (select e.timestamp from {events}.mt_events e where e.seq_id > p.last_seq_id order by e.seq_id limit 1)
-                from {events}.mt_event_progression p, high
-                where p.name <> 'HighWaterMark'
-                """;
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            var now = time.GetUtcNow();
-            while (await reader.ReadAsync(ct))
-            {
-                var last = reader.GetInt64(1);
-                var high = reader.GetInt64(2);
-                var oldest = reader.IsDBNull(3) ? (DateTimeOffset?)null : reader.GetFieldValue<DateTimeOffset>(3);
-                var behind = last >= high || oldest is null ? 0 : Math.Max(0, (now - oldest.Value).TotalSeconds);
-                projections.Add(new ProjectionFigures(reader.GetString(0).Replace(":All", "", StringComparison.Ordinal), last, Math.Max(0, high - last), behind));
-            }
-        }
-
         await using var session = store.QuerySession();
-        var deadLetters = await session.Query<DeadLetterEvent>().CountAsync(ct);
-
-        long outbox;
-        var queues = new List<QueueFigures>();
-        await using (var command = connection.CreateCommand())
+        var newest = await session.Events.QueryAllRawEvents().OrderByDescending(e => e.Sequence).FirstOrDefaultAsync(ct);
+        var high = newest?.Sequence ?? 0;
+        var now = time.GetUtcNow();
+        var projections = new List<ProjectionFigures>();
+        foreach (var shard in await store.Advanced.AllProjectionProgress(token: ct))
         {
-            command.CommandText = $"""
-                select (select count(*) from {documents}.wolverine_outgoing_envelopes),
-                       coalesce((select json_agg(json_build_array(q.name, q.depth)) from (
-                           select coalesce(received_at, 'unknown') as name, count(*) as depth
-                           from {documents}.wolverine_incoming_envelopes where status in ('Incoming', 'Scheduled')
-                           group by 1) q), '[]')
-                """;
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            await reader.ReadAsync(ct);
-            outbox = reader.GetInt64(0);
-            foreach (var row in System.Text.Json.JsonDocument.Parse(reader.GetString(1)).RootElement.EnumerateArray())
+            if (shard.ShardName == ShardState.HighWaterMark)
             {
-                queues.Add(new QueueFigures(row[0].GetString()!, row[1].GetInt64()));
+                continue;
             }
+
+            var oldest = shard.Sequence >= high
+                ? null
+                : await session.Events.QueryAllRawEvents().Where(e => e.Sequence > shard.Sequence).OrderBy(e => e.Sequence).FirstOrDefaultAsync(ct);
+            var behind = oldest is null ? 0 : Math.Max(0, (now - oldest.Timestamp).TotalSeconds);
+            projections.Add(new ProjectionFigures(shard.ShardName.Replace(":All", "", StringComparison.Ordinal), shard.Sequence,
+                Math.Max(0, high - shard.Sequence), behind));
         }
 
-        queues.AddRange(await PostgresqlQueues(connection, ct));
-        return new Sample(projections, deadLetters, outbox, queues);
+        var deadLetters = await session.Query<DeadLetterEvent>().CountAsync(ct);
+        var counts = await runtime.Storage.Admin.FetchCountsAsync();
+        List<QueueFigures> queues = [new("inbox", counts.Incoming), new("scheduled", counts.Scheduled)];
+        await using (var connection = store.Storage.Database.CreateConnection())
+        {
+            await connection.OpenAsync(ct);
+            queues.AddRange(await PostgresqlQueues(connection, ct));
+        }
+
+        return new Sample(projections, deadLetters, counts.Outgoing, queues);
     }
 
     /// <summary>The integration queues Wolverine keeps as tables in the wolverine_queues schema, one count each.</summary>

@@ -66,7 +66,7 @@ public static class LedgerMetrics
 
     internal static readonly ObservableGauge<long> QueueDepth = Meter.CreateObservableGauge("ledger.messaging.queue.depth", () => Sampled.Queues.Select(q =>
                 new Measurement<long>(q.Depth, new KeyValuePair<string, object?>("ledger.queue", q.Name))), "{message}",
-            "Messages waiting in a durable queue: the inbox of each local queue, and each PostgreSQL integration queue.");
+            "Messages waiting: the durable inbox (incoming, scheduled) and each PostgreSQL integration queue.");
 
     /// <summary>One line from the ingest endpoint: what became of each record, and how long the batch took.</summary>
     public static void Ingested(IReadOnlyList<UsageRecordBody?> records, IngestResult result, long startedTimestamp)
