@@ -15,7 +15,7 @@ public sealed class Receiver : IAsyncDisposable
     private readonly WebApplication _app;
     private int _arrived;
 
-    public sealed record Request(int Number, byte[] Body, string? Signature, int Status);
+    public sealed record Request(int Number, byte[] Body, string? Signature, int Status, string? Traceparent = null);
 
     public ConcurrentQueue<Request> Requests { get; } = new();
 
@@ -39,7 +39,8 @@ public sealed class Receiver : IAsyncDisposable
             await context.Request.Body.CopyToAsync(buffer);
             var number = Interlocked.Increment(ref receiver._arrived);
             var status = await answer(number);
-            receiver.Requests.Enqueue(new Request(number, buffer.ToArray(), context.Request.Headers["X-Ledger-Signature"].ToString(), status));
+            receiver.Requests.Enqueue(new Request(number, buffer.ToArray(), context.Request.Headers["X-Ledger-Signature"].ToString(), status,
+                context.Request.Headers["traceparent"].ToString()));
             context.Response.StatusCode = status;
         });
         await app.StartAsync();

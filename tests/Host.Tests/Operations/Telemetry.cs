@@ -114,6 +114,37 @@ public sealed class Tracing_an_ingest_request(LedgerFixture fixture) : IAsyncLif
         db.ShouldAllBe(a => a.TraceId == traceId);
     }
 
+    [Fact]
+    public async Task The_trace_of_an_ingest_that_achieves_a_milestone_runs_on_to_the_webhook_post_it_causes()
+    {
+        var admin = _host.Server.CreateClient();
+        admin.DefaultRequestHeaders.Add("X-Api-Key", "dev-admin");
+        await UsageTest.ArrangeDealAndRates(admin);
+        var deal = LedgerTest.Deal("traced");
+        deal["milestones"] = new object[]
+        {
+            new { milestoneId = "training-scale", description = "10 chip-hours", kind = "consumption", threshold = new { chipHours = 10m } },
+        };
+        deal["tranches"] = new object[] { new { trancheId = "t1", amount = LedgerTest.Usd(20_000_000_000m), milestones = new[] { "training-scale" } } };
+        deal["computeCommitment"] = new { provider = "AWS", chips = new[] { "Trainium2" }, committedSpend = LedgerTest.Usd(1_000_000m), termStart = "2025-01-01", termEnd = "2027-01-01" };
+        (await admin.PostJson("/api/commitments", deal)).Code.ShouldBe(201);
+        await using var receiver = await Integration.Receiver.Start(_ => Task.FromResult(200));
+        (await admin.PostJson("/api/webhooks", new { url = receiver.Url, eventTypes = new[] { "MilestoneAchieved" }, secret = "a-test-secret-of-some-length" })).Code.ShouldBe(201);
+
+        var traceId = ActivityTraceId.CreateRandom();
+        var reply = await admin.PostJson("/api/usage", UsageTest.Batch(UsageTest.Record("big", 12m, commitmentId: "traced")),
+            new Dictionary<string, string> { ["traceparent"] = $"00-{traceId}-{ActivitySpanId.CreateRandom()}-01" });
+        reply.Json["accepted"]!.GetValue<int>().ShouldBe(1, reply.ToString());
+
+        var delivered = await receiver.WaitFor(r => r.Count >= 1);
+        delivered[0].Traceparent.ShouldNotBeNull().ShouldContain(traceId.ToString());
+        var spans = await SpansOf(traceId, s => s.Any(a => a.Kind == ActivityKind.Client && a.Source.Name == "System.Net.Http"));
+        spans.ShouldContain(a => a.Kind == ActivityKind.Server);
+        spans.ShouldContain(a => a.Source.Name == "Wolverine");
+        spans.ShouldContain(a => a.Kind == ActivityKind.Client && a.Source.Name == "System.Net.Http"
+                                 && (a.GetTagItem("url.full") ?? "").ToString()!.StartsWith(receiver.Url, StringComparison.Ordinal));
+    }
+
     private async Task<List<Activity>> SpansOf(ActivityTraceId traceId, Func<List<Activity>, bool> complete)
     {
         var provider = _host.Services.GetRequiredService<TracerProvider>();
