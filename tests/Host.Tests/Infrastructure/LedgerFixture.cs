@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using OpenTelemetry.Trace;
 using Testcontainers.PostgreSql;
 
 [assembly: AssemblyFixture(typeof(ComputeLedger.Host.Tests.Infrastructure.LedgerFixture))]
@@ -40,12 +41,16 @@ public sealed class LedgerFixture : IAsyncLifetime
     /// <summary>The clock of <see cref="Host"/>: pin it to record events at a chosen known time.</summary>
     public TestTime Time { get; } = new();
 
+    /// <summary>The spans of the traces tests watch, from <see cref="Host"/>'s tracer provider.</summary>
+    public TraceCollector Traces { get; } = new();
+
     public async ValueTask InitializeAsync()
     {
         _serverConnection = Environment.GetEnvironmentVariable("LEDGER_TEST_POSTGRES") ?? await StartContainer();
 
         ConnectionString = await NewDatabase();
-        Host = await StartHost(ConnectionString, time: Time);
+        Host = await StartHost(ConnectionString, time: Time,
+            services: services => services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddProcessor(Traces)));
     }
 
     /// <summary>A host on the given database, configured as ./run.sh would be but without the demo data.</summary>
