@@ -157,7 +157,7 @@ public sealed class LedgerProcess : IAsyncDisposable
     /// The host's own build output (what run.sh serves; test.sh builds it with the tests), after checking it is the very
     /// build this test assembly references: a stale or differently configured build would test other code.
     /// </summary>
-    private static string HostDirectory()
+    internal static string HostDirectory()
     {
         var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var (framework, configuration) = (testOutput.Name, testOutput.Parent!.Name);
