@@ -74,7 +74,9 @@ public sealed class LedgerProcess : IAsyncDisposable
 
         var process = Process.Start(start)!;
         process.StandardInput.Close();
+#pragma warning disable CA2000 // Returned to the caller, who owns it; the timeout path disposes it before throwing.
         var host = new LedgerProcess(process, address);
+#pragma warning restore CA2000
         process.OutputDataReceived += (_, e) => host.Keep(e.Data);
         process.ErrorDataReceived += (_, e) => host.Keep(e.Data);
         process.BeginOutputReadLine();
