@@ -1,5 +1,5 @@
 using System.ComponentModel;
-using ComputeLedger.Host.Export;
+using ComputeLedger.Host.Usage.Exporting;
 using Marten;
 using Spectre.Console;
 using Spectre.Console.Cli;

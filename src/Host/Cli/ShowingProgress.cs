@@ -1,4 +1,4 @@
-using ComputeLedger.Host.Export;
+using ComputeLedger.Host.Usage.Exporting;
 using ComputeLedger.Host.Infrastructure;
 using Spectre.Console;
 
