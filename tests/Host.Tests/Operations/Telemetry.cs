@@ -43,7 +43,7 @@ public sealed class Metrics_move_with_ingestion(LedgerFixture fixture) : UsageTe
         (await Post(Record("g-1"))).Code.ShouldBe(200);
         await CatchUp();
         var services = Fixture.Host.Services;
-        var gauges = new ComputeLedger.Host.Infrastructure.Telemetry.LedgerGauges(Fixture.Store,
+        using var gauges = new ComputeLedger.Host.Infrastructure.Telemetry.LedgerGauges(Fixture.Store,
             services.GetRequiredService<Wolverine.Runtime.IWolverineRuntime>(), services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>(),
             TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<ComputeLedger.Host.Infrastructure.Telemetry.LedgerGauges>.Instance);
 

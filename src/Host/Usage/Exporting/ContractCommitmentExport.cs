@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using CsvHelper;
 using ComputeLedger.Host.Infrastructure;
 using ComputeLedger.Ledger.Commitments;
 using Marten;
@@ -90,25 +91,24 @@ public static class ContractCommitmentExport
         return rows;
     }
 
-    public static async Task Write(IEnumerable<ContractCommitmentRow> rows, TextWriter writer, CancellationToken ct)
-    {
-        var text = new StringBuilder();
-        text.AppendJoin(',', Columns).Append(writer.NewLine);
-        var inv = CultureInfo.InvariantCulture;
-        foreach (var r in rows)
-        {
-            FocusExport.Field(text, r.BillingCurrency).Append(',');
-            FocusExport.Field(text, r.Category).Append(',').Append(inv, $"{r.Cost},");
-            FocusExport.Field(text, r.Description).Append(',');
-            FocusExport.Field(text, r.Id).Append(',').Append(FocusExport.Time(r.PeriodStart)).Append(',').Append(FocusExport.Time(r.PeriodEnd)).Append(',');
-            text.Append(inv, $"{r.Quantity},");
-            FocusExport.Field(text, r.Type).Append(',');
-            FocusExport.Field(text, r.Unit ?? "").Append(',');
-            FocusExport.Field(text, r.ContractId).Append(',').Append(FocusExport.Time(r.ContractPeriodStart)).Append(',').Append(FocusExport.Time(r.ContractPeriodEnd)).Append(',');
-            FocusExport.Field(text, r.ServiceProviderName).Append(writer.NewLine);
-        }
+    public static Task<long> Write(IReadOnlyList<ContractCommitmentRow> rows, TextWriter writer, CancellationToken ct) =>
+        Tabular.WriteCsv(Columns, rows.ToAsyncEnumerable(), Line, writer, null, ct);
 
-        await writer.WriteAsync(text, ct);
-        await writer.FlushAsync(ct);
+    private static void Line(CsvWriter csv, ContractCommitmentRow r)
+    {
+        csv.WriteField(r.BillingCurrency);
+        csv.WriteField(r.Category);
+        csv.WriteField(r.Cost is { } cost ? FocusExport.Number(cost) : "");
+        csv.WriteField(r.Description);
+        csv.WriteField(r.Id);
+        csv.WriteField(FocusExport.Time(r.PeriodStart));
+        csv.WriteField(FocusExport.Time(r.PeriodEnd));
+        csv.WriteField(r.Quantity is { } quantity ? FocusExport.Number(quantity) : "");
+        csv.WriteField(r.Type);
+        csv.WriteField(r.Unit ?? "");
+        csv.WriteField(r.ContractId);
+        csv.WriteField(FocusExport.Time(r.ContractPeriodStart));
+        csv.WriteField(FocusExport.Time(r.ContractPeriodEnd));
+        csv.WriteField(r.ServiceProviderName);
     }
 }
