@@ -37,7 +37,9 @@ public sealed class LedgerGauges(IDocumentStore store, IWolverineRuntime runtime
             {
                 LedgerMetrics.Sampled = await Read(stoppingToken);
             }
-            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+            // Any fault of a sample (Marten wraps a lost connection in its own exceptions) must not end the hosted service:
+            // by default that stops the whole host. The gauges keep their last figures until a sample succeeds.
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 logger.LogDebug(e, "Sampling the ledger's gauges failed; the last sample stands until the next tick");
             }
