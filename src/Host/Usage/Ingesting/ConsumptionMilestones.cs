@@ -35,7 +35,7 @@ public static class ConsumptionMilestones
             var events = new List<object>();
             foreach (var milestone in Achieved(state))
             {
-                var consumed = await Consumed(session, state.Id, milestone.Chips, milestone.Threshold!.ChipHours is not null, ct);
+                var consumed = await UsageClaims.Consumed(session, state.Id, milestone.Chips, milestone.Threshold!.ChipHours is not null, ct);
                 if (consumed < (milestone.Threshold!.ChipHours ?? milestone.Threshold.Spend!.Value.Amount))
                 {
                     events.Add(new MilestoneThresholdReverted(state.Id, milestone.MilestoneId, state.AchievedMilestones[milestone.MilestoneId], consumed, usageId, now));
@@ -97,21 +97,6 @@ public static class ConsumptionMilestones
         : state.Terms.Milestones.Where(m => m.Kind == MilestoneKind.Consumption && m.Threshold is not null
                                             && state.AchievedMilestones.ContainsKey(m.MilestoneId) && !state.ThresholdReverted.Contains(m.MilestoneId)).ToList();
 
-    /// <summary>Cumulative consumption of a commitment (money, or chip-hours when <paramref name="byHours"/>) over the given chips (all when null), voids excluded.</summary>
-    internal static async Task<decimal> Consumed(IDocumentSession session, string commitmentId, IReadOnlyList<string>? chips, bool byHours, CancellationToken ct)
-    {
-        await using var command = ((NpgsqlConnection)session.Connection!).CreateCommand();
-        command.CommandText = $"""
-            select coalesce(sum({(byHours ? "chip_hours" : "amount")}), 0)
-            from {session.DocumentStore.Options.DatabaseSchemaName}.{Configuration.ClaimsTable}
-            where commitment_id = @commitment and not voided and (@all or lower(chip) = any(@chips))
-            """;
-        command.Parameters.Add(new NpgsqlParameter("commitment", commitmentId));
-        command.Parameters.Add(new NpgsqlParameter("all", chips is null));
-        command.Parameters.Add(new NpgsqlParameter("chips", (chips ?? []).Select(c => c.ToLowerInvariant()).ToArray()));
-        return (decimal)(await command.ExecuteScalarAsync(ct))!;
-    }
-
     private static List<MilestoneDefinition> Pending(Commitment? state) => state is { Status: CommitmentStatus.Signed }
         ? state.Terms.Milestones.Where(m => m.Kind == MilestoneKind.Consumption && m.Threshold is not null
                                             && !state.AchievedMilestones.ContainsKey(m.MilestoneId) && !state.MissedMilestones.Contains(m.MilestoneId)).ToList()
@@ -142,7 +127,7 @@ public static class ConsumptionMilestones
                 else
                 {
                     events.Add(new MilestoneMissed(commitmentId, milestone.MilestoneId, milestone.Deadline!.Value,
-                        await Consumed(session, commitmentId, milestone.Chips, milestone.Threshold!.ChipHours is not null, ct), now));
+                        await UsageClaims.Consumed(session, commitmentId, milestone.Chips, milestone.Threshold!.ChipHours is not null, ct), now));
                 }
             }
 
@@ -152,36 +137,6 @@ public static class ConsumptionMilestones
 
     private static Task<(string UsageId, Instant Start)?> Crossing(IDocumentSession session, string commitmentId, MilestoneDefinition milestone,
         Instant? startsBefore, CancellationToken ct) =>
-        Reaching(session, commitmentId, milestone.Chips, milestone.Threshold!.ChipHours ?? milestone.Threshold.Spend!.Value.Amount,
+        UsageClaims.Reaching(session, commitmentId, milestone.Chips, milestone.Threshold!.ChipHours ?? milestone.Threshold.Spend!.Value.Amount,
             milestone.Threshold.ChipHours is not null, startsBefore, ct);
-
-    /// <summary>
-    /// The usage record at which cumulative consumption (money, or chip-hours when <paramref name="byHours"/>), summed in
-    /// valid-time order over the given chips (all when null), first reaches <paramref name="threshold"/>; null if it never does.
-    /// </summary>
-    internal static async Task<(string UsageId, Instant Start)?> Reaching(IDocumentSession session, string commitmentId, IReadOnlyList<string>? chips,
-        decimal threshold, bool byHours, Instant? startsBefore, CancellationToken ct)
-    {
-        await using var command = ((NpgsqlConnection)session.Connection!).CreateCommand();
-        command.CommandText = $"""
-            select usage_id, start from (
-                select usage_id, start, sum({(byHours ? "chip_hours" : "amount")}) over (order by start, usage_id) as reached
-                from {session.DocumentStore.Options.DatabaseSchemaName}.{Configuration.ClaimsTable}
-                where commitment_id = @commitment and not voided and start is not null and start < @before
-                  and (@all or lower(chip) = any(@chips))
-            ) cumulative
-            where reached >= @threshold
-            order by start, usage_id
-            limit 1
-            """;
-        command.Parameters.Add(new NpgsqlParameter("commitment", commitmentId));
-        command.Parameters.Add(new NpgsqlParameter("all", chips is null));
-        command.Parameters.Add(new NpgsqlParameter("chips", (chips ?? []).Select(c => c.ToLowerInvariant()).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter("threshold", threshold));
-        command.Parameters.Add(new NpgsqlParameter("before", (startsBefore ?? Instant.MaxValue).ToDateTimeOffset()));
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct)
-            ? (reader.GetString(0), Instant.FromDateTimeOffset(reader.GetFieldValue<DateTimeOffset>(1)))
-            : null;
-    }
 }

@@ -32,11 +32,11 @@ public static class DrawdownMarks
         // The view triggers; under the lock, the claims decide.
         await ConsumptionMilestones.DecideLocked(session, bus, commitmentId, state => Due(state, consumed.Amount / committed.Amount).Count > 0, async state =>
         {
-            var total = await ConsumptionMilestones.Consumed(session, commitmentId, null, byHours: false, ct);
+            var total = await UsageClaims.Consumed(session, commitmentId, null, byHours: false, ct);
             var events = new List<object>();
             foreach (var mark in Due(state, total / committed.Amount))
             {
-                if (await ConsumptionMilestones.Reaching(session, commitmentId, null, committed.Amount * mark / 100m, byHours: false, null, ct) is { } crossing)
+                if (await UsageClaims.Reaching(session, commitmentId, null, committed.Amount * mark / 100m, byHours: false, null, ct) is { } crossing)
                 {
                     events.Add(new DrawdownThresholdCrossed(commitmentId, mark, committed, new Money(total, committed.Currency),
                         crossing.Start.InUtc().Date, crossing.UsageId, now));
