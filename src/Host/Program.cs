@@ -32,7 +32,12 @@ builder.Services.AddMarten(services =>
         var options = new StoreOptions();
         options.Connection(Database.ConnectionString(services.GetRequiredService<IConfiguration>()));
         options.DatabaseSchemaName = "ledger";
-        options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, Json.Configure);
+        // Stored batch events write their records as positional arrays (see RecordedUsageJson); HTTP keeps the object form.
+        options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, json =>
+        {
+            Json.Configure(json);
+            json.Converters.Add(new RecordedUsageJson());
+        });
         options.Events.StreamIdentity = StreamIdentity.AsString;
         // Event timestamps are the known-time axis; they come from the same clock as every decision.
         options.Events.TimeProvider = services.GetRequiredService<TimeProvider>();
