@@ -8,7 +8,8 @@
 # Starts ./run.sh (Release host + its project-local PostgreSQL, demo data loaded) in the background, waits until it
 # is ready, posts the records over HTTP as the dev ingest key, waits for the projections, then COPYs the same rows
 # into a plain table for the ratio. Stops what it started. To measure a host that is already running instead, set
-# LEDGER_BENCH_URL (and LEDGER_POSTGRES for its database).
+# LEDGER_BENCH_URL (and LEDGER_POSTGRES for its database). On a shared machine, LEDGER_URLS and LEDGER_PG_PORT give the
+# host and its cluster other ports, as they do for ./run.sh.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -25,7 +26,7 @@ cleanup() {
 trap cleanup EXIT
 
 if [[ -z $URL ]]; then
-  URL=http://127.0.0.1:5080
+  URL=${LEDGER_URLS:-http://127.0.0.1:5080}
   if curl -fsS "$URL/health/ready" >/dev/null 2>&1; then
     echo "bench: something already answers at $URL; stop it, or set LEDGER_BENCH_URL to benchmark it" >&2
     exit 1
@@ -44,4 +45,5 @@ fi
 
 dotnet build bench/Ingest/Ingest.csproj -c Release -v quiet -nologo >&2
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(. /etc/os-release && echo "$PRETTY_NAME"), $(psql --version 2>/dev/null | head -1)"
-dotnet bench/Ingest/bin/Release/net10.0/bench-ingest.dll --url "$URL" --concurrency 2 "$@"
+DATABASE=${LEDGER_POSTGRES:-Host=127.0.0.1;Port=${LEDGER_PG_PORT:-55432};Username=postgres;Database=ledger}
+dotnet bench/Ingest/bin/Release/net10.0/bench-ingest.dll --url "$URL" --database "$DATABASE" --concurrency 2 "$@"
