@@ -10,7 +10,7 @@ namespace ComputeLedger.Host.Usage;
 /// <c>[usageId, chip, region, chipHours, start, end, tokens, rate, amount]</c> instead of an object, instants as 100 ns
 /// ticks since the Unix epoch (an ISO string if finer). A batch event holds up to 10,000 records, and PostgreSQL parses
 /// and stores every byte of it as jsonb inside the ingest transaction: without the nine property names and the ISO
-/// dates a record is ~60% shorter, which is what PostgreSQL and the daemon pay per record. Records written as objects
+/// dates a record is ~45% shorter, which is what PostgreSQL and the daemon pay per record. Records written as objects
 /// (before this layout) still read, so no stored event needs rewriting. Used for storage only; HTTP never sends it.
 /// </summary>
 public sealed class RecordedUsageJson : JsonConverter<RecordedUsage>
