@@ -88,7 +88,7 @@ public class Demo_data(LedgerFixture fixture)
         spendEarly.ShouldBeLessThan(spendLate);
 
         // The demo's consumption reaches drawdown marks once the watch runs.
-        await ComputeLedger.Host.Usage.Ingesting.CommitmentWatch.RunOnce(host.Services, NodaTime.SystemClock.Instance.GetCurrentInstant(), TestContext.Current.CancellationToken);
+        await ComputeLedger.Host.Commitments.TrackingConsumption.CommitmentWatch.RunOnce(host.Services, NodaTime.SystemClock.Instance.GetCurrentInstant(), TestContext.Current.CancellationToken);
         var marks = (await client.GetJson("/api/commitments/microsoft-openai/eligibility")).Json;
         await using var session = host.Services.GetRequiredService<IDocumentStore>().QuerySession();
         (await session.Events.FetchStreamAsync("microsoft-openai", token: TestContext.Current.CancellationToken))
