@@ -66,7 +66,7 @@ public static class ApiReference
     }
 
     private sealed record Operation(string Tag, string Summary, string Description, Type? Response, int[] Errors,
-        int Success = StatusCodes.Status200OK, Type? Body = null, string ResponseMedia = "application/json", bool Ndjson = false);
+        int Success = StatusCodes.Status200OK, Type? Body = null, string ResponseMedia = "application/json", bool Ndjson = false, bool RepeatIsOk = false);
 
     private static readonly int[] Read = [400, 401, 403, 503];
     private static readonly int[] ReadOne = [400, 401, 403, 404, 503];
@@ -129,9 +129,9 @@ public static class ApiReference
         ["ListChips"] = new(Catalog, "List chips", "The chip catalogue.", typeof(List<ChipView>), ReadPlain),
         ["AddChip"] = new(Catalog, "Add a chip", "Adds a chip to the catalogue (admin).", typeof(ChipView), Create, StatusCodes.Status201Created),
         ["PublishProviderRates"] = new(Catalog, "Publish a provider's rate card",
-            "Prices per chip-hour by chip and region from a date on (admin). The same card again is a no-op answered 200.", typeof(RateBookAnswer), Write, StatusCodes.Status201Created),
+            "Prices per chip-hour by chip and region from a date on (admin). The same card again is a no-op answered 200.", typeof(RateBookAnswer), Write, StatusCodes.Status201Created, RepeatIsOk: true),
         ["PublishCommitmentRates"] = new(Catalog, "Publish a commitment's negotiated rates",
-            "Overrides the provider's prices for one commitment from a date on (admin).", typeof(RateBookAnswer), Write, StatusCodes.Status201Created),
+            "Overrides the provider's prices for one commitment from a date on (admin).", typeof(RateBookAnswer), Write, StatusCodes.Status201Created, RepeatIsOk: true),
         ["GetProviderRates"] = new(Catalog, "Get a provider's rate cards", "Every rate card the provider published, in order.", typeof(RateBookAnswer), ReadOne),
         ["RegisterWebhook"] = new(Webhooks, "Register a webhook", "Delivers the chosen ledger events to a URL, signed with the secret (admin).",
             typeof(WebhookView), [400, 401, 403, 413, 503], StatusCodes.Status201Created),
@@ -177,6 +177,8 @@ public static class ApiReference
             Description = "An admin, analyst or ingest key (development: dev-admin, dev-analyst, dev-ingest).",
         };
         document.Tags = new HashSet<OpenApiTag>(Tags.Select(t => new OpenApiTag { Name = t.Name, Description = t.Description }));
+        // What ApiExplorer made of the endpoints' IResult return type; every operation's answers are described above instead.
+        document.Components.Schemas?.Remove("IResult");
     }
 
     private static async Task Describe(OpenApiOperation operation, Operation op, OpenApiOperationTransformerContext context, CancellationToken ct)
@@ -214,7 +216,7 @@ public static class ApiReference
         }
 
         operation.Responses[op.Success.ToString(System.Globalization.CultureInfo.InvariantCulture)] = success;
-        if (op.Success == StatusCodes.Status201Created && op.ResponseMedia == "application/json" && op.Response is { } same)
+        if (op.RepeatIsOk && op.Response is { } same)
         {
             operation.Responses["200"] = new OpenApiResponse
             {
