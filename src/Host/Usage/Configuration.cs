@@ -26,6 +26,7 @@ public static class Configuration
     public static StoreOptions AddUsage(this StoreOptions options)
     {
         options.Events.MapEventType<ChipAdded>("chip_added");
+        options.Events.MapEventType<ChipSpecsPublished>("chip_specs_published");
         options.Events.MapEventType<RateCardPublished>("rate_card_published");
         // One event per record until batches; still loaded and folded wherever a ledger holds them.
         options.Events.MapEventType<ChipHoursConsumed>("chip_hours_consumed");

@@ -199,7 +199,7 @@ public static class UsageQueries
     }
 
     /// <summary>Active in a month: signed by its last day, and the term overlaps it. A term may start before the signing.</summary>
-    private static bool IsActive(TrancheEligibility commitment, YearMonth month)
+    public static bool IsActive(TrancheEligibility commitment, YearMonth month)
     {
         var last = month.OnDayOfMonth(month.Calendar.GetDaysInMonth(month.Year, month.Month));
         return commitment is { SignedOn: { } signed, ComputeCommitment: { } compute }
