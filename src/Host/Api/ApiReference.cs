@@ -5,7 +5,9 @@ using ComputeLedger.Host.Commitments.Declining;
 using ComputeLedger.Host.Commitments.Recording;
 using ComputeLedger.Host.Commitments.ReleasingTranche;
 using ComputeLedger.Host.Commitments.RevokingMilestone;
+using ComputeLedger.Host.Commitments.Reading;
 using ComputeLedger.Host.Commitments.Signing;
+using ComputeLedger.Host.Economics;
 using ComputeLedger.Host.Infrastructure;
 using ComputeLedger.Host.Lineage;
 using ComputeLedger.Host.Operations;
@@ -95,6 +97,9 @@ public static class ApiReference
     {
         ["ListCommitments"] = new(Deals, "List commitments",
             "Every commitment with its headline, released, eligible and locked amounts, on the asOf/knownAt axes.", typeof(List<CommitmentSummary>), Read),
+        ["GetDeals"] = new(Deals, "Get the layout of every deal",
+            "Per deal: headline split into upfront, released, eligible and locked, firm and contingent shares, compute consumed and the round trip " +
+            "to the investor's own cloud; totals per investor, declined offers apart.", typeof(DealsResponse), Read),
         ["GetEligibility"] = new(Deals, "Get a commitment's tranches and eligibility",
             "One commitment with each tranche's status and the milestones it waits on. The ETag is the commitment's version.", typeof(EligibilityResponse), ReadOne),
         ["RecordCommitment"] = new(Deals, "Record a commitment",
@@ -117,6 +122,8 @@ public static class ApiReference
             "Chip-hours, spend, tokens and cost per 1M tokens per chip, provider and month, with the projection's lag.", typeof(SpendResponse), Read),
         ["GetProviderRevenue"] = new(Usage, "Get provider revenue and backlog per month",
             "Revenue and the backlog of active commitments per provider and month, with the projection's lag.", typeof(RevenueResponse), Read),
+        ["GetProviderRevenueYearly"] = new(Usage, "Get provider revenue and growth per year",
+            "Per provider and year: revenue, backlog at year end, growth on the year before and share of all providers' revenue.", typeof(YearlyRevenueResponse), Read),
         ["GetDrawdown"] = new(Usage, "Get a commitment's drawdown",
             "Consumed against committed compute, by chip and month, with the straight-line projection and the projected shortfall.", typeof(DrawdownResponse), ReadOne),
         ["ExplainTranche"] = new(Lineage, "Explain a tranche's status", "The commitment events that give a tranche its status on these axes.", typeof(Explanation), ReadOne),
@@ -126,7 +133,13 @@ public static class ApiReference
             "The signed usage entries behind a provider's revenue in a month, paged (`limit`, `after`).", typeof(LineagePage), ReadOne),
         ["ListRestatements"] = new(Lineage, "List restatements between two known times",
             "Past figures that changed between knownFrom and knownTo (late usage, voids, corrections), old and new.", typeof(RestatementsResponse), Read),
-        ["ListChips"] = new(Catalog, "List chips", "The chip catalogue.", typeof(List<ChipView>), ReadPlain),
+        ["ListChips"] = new(Catalog, "List chips", "The chip catalogue, with each chip's specifications in force today.", typeof(List<ChipResponse>), ReadPlain),
+        ["PublishChipSpecs"] = new(Catalog, "Publish a chip's specifications",
+            "FP16 TFLOPS, TFLOPS per watt, inference latency and list cost per 1M tokens from a date on; unknown values stay null (admin).",
+            typeof(ChipResponse), Write, StatusCodes.Status201Created, RepeatIsOk: true),
+        ["GetChipEconomics"] = new(Usage, "Get chip economics",
+            "Per chip (and provider): chip-hours, spend, price per chip-hour, cost per H100-equivalent hour and the saving against H100, " +
+            "measured and list cost per 1M tokens, energy. Figures whose inputs are unknown are null, never 0.", typeof(ChipEconomicsResponse), Read),
         ["AddChip"] = new(Catalog, "Add a chip", "Adds a chip to the catalogue (admin).", typeof(ChipView), Create, StatusCodes.Status201Created),
         ["PublishProviderRates"] = new(Catalog, "Publish a provider's rate card",
             "Prices per chip-hour by chip and region from a date on (admin). The same card again is a no-op answered 200.", typeof(RateBookAnswer), Write, StatusCodes.Status201Created, RepeatIsOk: true),

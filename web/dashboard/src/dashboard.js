@@ -223,7 +223,8 @@ async function dealsPanel() {
     const rows = deals.map((d) => [
       `${label(d)} (${d.provider})`,
       Object.assign(document.createElement('span'), { textContent: String(d.status).toLowerCase(), className: declined(d) ? 'status-declined' : '' }),
-      money(d.headline), money(firm(d), currencyOf(d.headline)), money(d.eligible), money(d.locked), percent(d.firmShare),
+      // A declined offer keeps its headline; nothing of it is firm, eligible or locked.
+      money(d.headline), ...(declined(d) ? ['—', '—', '—', '—'] : [money(firm(d), currencyOf(d.headline)), money(d.eligible), money(d.locked), percent(d.firmShare)]),
       d.roundTrip === null || d.roundTrip === undefined ? '—' : percent(d.roundTrip),
     ]);
     const byInvestor = (data.byInvestor ?? []).map((i) => [i.investor, money(i.headline), money(i.firm), money(i.contingent), money(i.declined)]);
