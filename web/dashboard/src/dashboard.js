@@ -2,6 +2,7 @@
 // only), travels in the X-Api-Key header and never in a URL; the time axes live in the page's URL so a view can be shared.
 const KEY = 'computeledger.apiKey';
 const POLL_MS = 10000;
+const PAGE = 20; // lineage entries per page: a screenful, and most month figures take more than one
 const $ = (selector, root = document) => root.querySelector(selector);
 
 // ---------- formatting for people ----------
@@ -487,7 +488,7 @@ function usageLineage(title, path, knownAt) {
   let rows = [];
   const load = async () => {
     try {
-      const page = await api(path, { limit: 50, after, ...(knownAt ? { knownAt } : {}) });
+      const page = await api(path, { limit: PAGE, after, ...(knownAt ? { knownAt } : {}) });
       rows = rows.concat(page.records);
       $('.state', dialog()).textContent = rows.length ? '' : 'No usage at these axes.';
       $('#lineage-summary').textContent = `${page.figure}: ${exact(page.value)} from ${plain(page.recordCount, 0)} entries in ${plain(page.eventCount, 0)} events; showing ${rows.length}.`;
