@@ -51,12 +51,21 @@ public static class ChipEconomics
             .ToList();
 
         var h100Tflops = specsOf(ReferenceChip)?.Fp16Tflops;
-        var references = groups
-            .Where(g => string.Equals(g.Chip, ReferenceChip, StringComparison.OrdinalIgnoreCase))
-            .GroupBy(g => g.Currency)
-            .Select(g => new H100Reference(g.Sum(x => x.Hours), new Money(g.Sum(x => x.Amount), g.Key),
-                Divide(g.Sum(x => x.Amount), g.Sum(x => x.Hours)) is { } c ? new Money(c, g.Key) : null, h100Tflops))
-            .ToList();
+
+        // Exact quotients inside, rounded to the millionth only on the way out, so a saving is not a ratio of rounded figures.
+        var exactReference = new Dictionary<string, decimal>(StringComparer.Ordinal);
+        var references = new List<H100Reference>();
+        foreach (var g in groups.Where(g => string.Equals(g.Chip, ReferenceChip, StringComparison.OrdinalIgnoreCase)).GroupBy(g => g.Currency))
+        {
+            var (hours, amount) = (g.Sum(x => x.Hours), g.Sum(x => x.Amount));
+            var perHour = Divide(amount, hours);
+            if (perHour is { } p)
+            {
+                exactReference[g.Key] = p;
+            }
+
+            references.Add(new H100Reference(hours, new Money(amount, g.Key), AsMoney(Round(perHour), g.Key), h100Tflops));
+        }
 
         var rows = groups
             .Where(g => string.IsNullOrEmpty(provider) || string.Equals(g.Provider, provider, StringComparison.Ordinal))
@@ -64,19 +73,20 @@ public static class ChipEconomics
             {
                 var specs = specsOf(g.Chip);
                 var tflops = specs?.Fp16Tflops;
-                var h100Hours = tflops is { } t && h100Tflops is { } h ? Round(g.Hours * t / h) : null;
+                var h100Hours = tflops is { } t && h100Tflops is { } h ? Multiply(g.Hours, t / h) : null;
                 var perEquivalent = h100Hours is { } eq ? Divide(g.Amount, eq) : null;
-                var reference = references.FirstOrDefault(r => r.Spend.Currency == g.Currency)?.CostPerH100EquivalentHour?.Amount;
-                decimal? saving = perEquivalent is { } mine && reference is { } theirs && theirs != 0 ? Round(1m - (mine / theirs)) : null;
-                var energy = tflops is { } tf && specs?.TflopsPerWatt is { } perWatt ? Round(g.Hours * tf / perWatt / 1000m) : null;
+                decimal? saving = perEquivalent is { } mine && exactReference.TryGetValue(g.Currency, out var theirs) && theirs != 0
+                    ? Round(1m - (mine / theirs))
+                    : null;
+                var energy = tflops is { } tf && specs?.TflopsPerWatt is { } perWatt ? Round(Multiply(g.Hours, tf / perWatt / 1000m)) : null;
                 return new ChipEconomicsRow(
                     g.Chip, g.Provider, g.Hours, new Money(g.Amount, g.Currency),
-                    AsMoney(Divide(g.Amount, g.Hours), g.Currency),
+                    AsMoney(Round(Divide(g.Amount, g.Hours)), g.Currency),
                     g.Tokens,
                     AsMoney(ChipSpend.CostPerMillion(g.Tokenized, g.Tokens), g.Currency),
                     specs?.ListCostPer1MTokens,
                     tflops, specs?.TflopsPerWatt, specs?.InferenceLatencyMs,
-                    h100Hours, AsMoney(perEquivalent, g.Currency), energy, saving, g.Records);
+                    Round(h100Hours), AsMoney(Round(perEquivalent), g.Currency), energy, saving, g.Records);
             })
             .OrderBy(r => r.Chip, StringComparer.Ordinal).ThenBy(r => r.Provider, StringComparer.Ordinal)
             .ToList();
@@ -85,7 +95,7 @@ public static class ChipEconomics
 
     private static Money? AsMoney(decimal? amount, string currency) => amount is { } a ? new Money(a, currency) : null;
 
-    /// <summary>A quotient to the millionth; none when the divisor is 0 or the figure is beyond a decimal.</summary>
+    /// <summary>A quotient; none when the divisor is 0 or the figure is beyond a decimal.</summary>
     private static decimal? Divide(decimal numerator, decimal denominator)
     {
         if (denominator == 0)
@@ -95,7 +105,7 @@ public static class ChipEconomics
 
         try
         {
-            return Round(numerator / denominator);
+            return numerator / denominator;
         }
         catch (OverflowException)
         {
@@ -103,5 +113,17 @@ public static class ChipEconomics
         }
     }
 
-    private static decimal? Round(decimal value) => decimal.Round(value, Places, MidpointRounding.AwayFromZero);
+    private static decimal? Multiply(decimal a, decimal b)
+    {
+        try
+        {
+            return a * b;
+        }
+        catch (OverflowException)
+        {
+            return null;
+        }
+    }
+
+    private static decimal? Round(decimal? value) => value is { } v ? decimal.Round(v, Places, MidpointRounding.AwayFromZero) : null;
 }
