@@ -24,6 +24,9 @@ public sealed class DashboardSite(LedgerFixture fixture) : IAsyncLifetime
     /// <summary>Screenshots go under the test output (TestResults/dashboard at the repository root).</summary>
     public static string Screenshots { get; } = Path.Combine(RepositoryRoot(), "TestResults", "dashboard");
 
+    /// <summary>A fresh, empty database on the test server, for a host of a test's own.</summary>
+    public Task<string> NewDatabase() => fixture.NewDatabase();
+
     public static string ChromiumPath => Environment.GetEnvironmentVariable("LEDGER_CHROMIUM") is { Length: > 0 } path ? path : "/usr/bin/chromium";
 
     public async ValueTask InitializeAsync()
