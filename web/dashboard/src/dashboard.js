@@ -82,6 +82,7 @@ function showOffline(message) {
   const banner = $('#offline');
   banner.textContent = message ?? '';
   banner.hidden = !message;
+  if (message) $('#lag').textContent = 'Not connected: figures as last shown';
 }
 
 // ---------- sign-in ----------
