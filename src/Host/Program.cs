@@ -1,4 +1,5 @@
 using ComputeLedger.Host.Api;
+using ComputeLedger.Host.Catalog;
 using ComputeLedger.Host.Cli;
 using ComputeLedger.Host.Commitments;
 using ComputeLedger.Host.Dashboard;
@@ -38,6 +39,7 @@ builder.Services.AddMarten(services =>
         options.Events.StreamIdentity = StreamIdentity.AsString;
         // Event timestamps are the known-time axis; they come from the same clock as every decision.
         options.Events.TimeProvider = services.GetRequiredService<LedgerTime>();
+        options.AddCatalog();
         options.AddCommitments();
         options.AddUsage();
         options.AddWebhookDocuments();
@@ -69,7 +71,7 @@ builder.Services.AddLedgerHealth();
 builder.Services.AddLedgerApiReference();
 builder.Services.AddWebhookDelivery();
 builder.Services.AddHostedService<DemoDataSeeder>();
-builder.Services.AddHostedService<ComputeLedger.Host.Usage.Ingesting.CommitmentWatch>();
+builder.Services.AddHostedService<ComputeLedger.Host.Commitments.TrackingConsumption.CommitmentWatch>();
 builder.Services.AddSingleton(AnalystCli.Handles(args) ? new ConsoleReplayProgress() : new ReplayProgress());
 
 var app = builder.Build();

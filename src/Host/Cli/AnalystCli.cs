@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ComputeLedger.Host.Commitments.Reading;
-using ComputeLedger.Host.Export;
+using ComputeLedger.Host.Usage.Exporting;
 using ComputeLedger.Host.Infrastructure;
 using ComputeLedger.Host.Usage.Reading;
 using Marten;

@@ -1,6 +1,4 @@
-using ComputeLedger.Ledger.Catalog;
 using ComputeLedger.Ledger.Usage;
-using ComputeLedger.Projections.Catalog;
 using ComputeLedger.Projections.Usage;
 using JasperFx.Events.Projections;
 using Marten;
@@ -25,18 +23,11 @@ public static class Configuration
 
     public static StoreOptions AddUsage(this StoreOptions options)
     {
-        options.Events.MapEventType<ChipAdded>("chip_added");
-        options.Events.MapEventType<ChipSpecsPublished>("chip_specs_published");
-        options.Events.MapEventType<RateCardPublished>("rate_card_published");
         // One event per record until batches; still loaded and folded wherever a ledger holds them.
         options.Events.MapEventType<ChipHoursConsumed>("chip_hours_consumed");
         options.Events.MapEventType<UsageRecorded>("usage_recorded");
         options.Events.MapEventType<UsageVoided>("usage_voided");
         options.Events.MapEventType<UsageCorrected>("usage_corrected");
-
-        // Inline: tiny reference data that every ingest batch reads back immediately.
-        options.Projections.Add<ChipViewProjection>(ProjectionLifecycle.Inline);
-        options.Projections.Add<RateBookProjection>(ProjectionLifecycle.Inline);
 
         // Async: millions of usage events fold into a few thousand rows; ingestion must not wait for them. One composite,
         // so the daemon reads and deserializes each usage event once for all four: chip spend, provider revenue, drawdown

@@ -148,6 +148,7 @@ public sealed class UsageBucket
 /// An event that cannot be folded is left out and recorded as a dead letter in the same transaction: an exception at
 /// this page level would pause the whole Usage composite, where the daemon's own dead-lettering only covers per-event
 /// applies. <paramref name="time"/> stamps the dead letters (the ledger's clock, as for event timestamps).
+/// The table's definition and every statement against it are in this class.
 /// </summary>
 public sealed class UsageBucketRows(string schema, TimeProvider time) : IProjection
 {
@@ -183,6 +184,29 @@ public sealed class UsageBucketRows(string schema, TimeProvider time) : IProject
         // Time-travel sums pick a grain and ranges of valid and known units; without this they read every bucket.
         table.Indexes.Add(new IndexDefinition("ix_usage_buckets_grain_units") { Columns = ["grain", "valid_unit", "known_unit"] });
         return table;
+    }
+
+    /// <summary>The buckets before both bounds, summed per (provider, chip, commitment, month) inside PostgreSQL.</summary>
+    public static async Task<IReadOnlyList<UsageBucket>> Sum(IQuerySession session, UnitBound valid, UnitBound known, CancellationToken ct)
+    {
+        await using var connection = session.DocumentStore.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            select {UsageBucket.SumColumns}, sum(chip_hours), sum(amount), sum(tokens), sum(tokenized_amount), sum(records)
+            from {session.DocumentStore.Options.DatabaseSchemaName}.{TableName}
+            where {UnitBound.Sql}
+            group by {UsageBucket.SumColumns}
+            """;
+        UnitBound.AddParameters(command, valid, known);
+        var sums = new List<UsageBucket>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            sums.Add(UsageBucket.FromSumRow(reader));
+        }
+
+        return sums;
     }
 
     /// <summary>The increments of a page, one per bucket, and the events that could not be folded, with why.</summary>

@@ -270,7 +270,12 @@ public sealed class LineageReader : IAsyncDisposable
         (_connection, _transaction, _schema, Mark) = (connection, transaction, schema, mark);
     }
 
-    /// <summary>The last sequence the lineage rows hold (0 before the first page, or after a rebuild emptied them).</summary>
+    /// <summary>
+    /// The last sequence the lineage rows hold (0 before the first page, or after a rebuild emptied them). Read from
+    /// Marten's mt_event_progression with a statement of its own, the project's one read of that table: Marten's
+    /// progress API reads on a connection of its own, outside the snapshot the rows are read in. Guarded by
+    /// <c>tests/Host.Tests/Lineage/Progress_marks_are_Martens.cs</c>, which holds it against Marten's API.
+    /// </summary>
     public long Mark { get; }
 
     public static async Task<LineageReader> Open(IQuerySession session, CancellationToken ct)

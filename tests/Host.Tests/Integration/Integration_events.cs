@@ -3,6 +3,7 @@ using ComputeLedger.Host.Integration;
 using ComputeLedger.Host.Tests.Infrastructure;
 using ComputeLedger.Host.Tests.Usage;
 using ComputeLedger.Host.Usage.Ingesting;
+using ComputeLedger.Host.Commitments.TrackingConsumption;
 using ComputeLedger.Ledger.Commitments;
 using Marten;
 using Shouldly;

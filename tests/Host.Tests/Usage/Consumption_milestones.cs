@@ -156,8 +156,8 @@ public class Consumption_milestones(LedgerFixture fixture) : LedgerTest(fixture)
         await Post(At("x", 6m, "2025-07-10"));
         var afterDeadline = NodaTime.Instant.FromUtc(2027, 1, 2, 0, 0);
 
-        await ComputeLedger.Host.Usage.Ingesting.CommitmentWatch.RunOnce(Fixture.Host.Services, afterDeadline, TestContext.Current.CancellationToken);
-        await ComputeLedger.Host.Usage.Ingesting.CommitmentWatch.RunOnce(Fixture.Host.Services, afterDeadline, TestContext.Current.CancellationToken);
+        await ComputeLedger.Host.Commitments.TrackingConsumption.CommitmentWatch.RunOnce(Fixture.Host.Services, afterDeadline, TestContext.Current.CancellationToken);
+        await ComputeLedger.Host.Commitments.TrackingConsumption.CommitmentWatch.RunOnce(Fixture.Host.Services, afterDeadline, TestContext.Current.CancellationToken);
 
         (await CountEvents("milestone_missed")).ShouldBe(1);
         var view = (await Analyst.GetJson("/api/commitments/amazon-anthropic/eligibility")).Json;
@@ -173,7 +173,7 @@ public class Consumption_milestones(LedgerFixture fixture) : LedgerTest(fixture)
     [Fact]
     public async Task A_milestone_whose_deadline_has_not_passed_is_left_alone()
     {
-        await ComputeLedger.Host.Usage.Ingesting.CommitmentWatch.RunOnce(Fixture.Host.Services, NodaTime.Instant.FromUtc(2026, 12, 31, 23, 0), TestContext.Current.CancellationToken);
+        await ComputeLedger.Host.Commitments.TrackingConsumption.CommitmentWatch.RunOnce(Fixture.Host.Services, NodaTime.Instant.FromUtc(2026, 12, 31, 23, 0), TestContext.Current.CancellationToken);
 
         (await CountEvents("milestone_missed")).ShouldBe(0);
     }
@@ -190,7 +190,7 @@ public class Consumption_milestones(LedgerFixture fixture) : LedgerTest(fixture)
             """);
         var afterDeadline = NodaTime.Instant.FromUtc(2027, 1, 2, 0, 0);
 
-        await ComputeLedger.Host.Usage.Ingesting.CommitmentWatch.RunOnce(Fixture.Host.Services, afterDeadline, TestContext.Current.CancellationToken);
+        await ComputeLedger.Host.Commitments.TrackingConsumption.CommitmentWatch.RunOnce(Fixture.Host.Services, afterDeadline, TestContext.Current.CancellationToken);
 
         (await Sql("select string_agg(stream_id, ',') from ledger.mt_events where type = 'milestone_missed'")).ShouldBe("amazon-anthropic");
     }

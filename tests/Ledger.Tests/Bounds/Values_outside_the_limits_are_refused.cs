@@ -2,6 +2,7 @@ using ComputeLedger.Ledger;
 using ComputeLedger.Ledger.Catalog;
 using ComputeLedger.Ledger.Commitments;
 using ComputeLedger.Ledger.Usage;
+using ComputeLedger.Ledger.Usage.Ingesting;
 using NodaTime;
 using Shouldly;
 

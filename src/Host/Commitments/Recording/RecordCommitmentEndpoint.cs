@@ -63,7 +63,7 @@ public static class RecordCommitmentEndpoint
             return Problems.From(violation);
         }
 
-        await LedgerOutbox.Append(session, bus, command.Terms.CommitmentId, null, 0, events);
+        await CommitmentStream.Start(session, bus, command.Terms.CommitmentId, events);
         await session.SaveChangesAsync(ct);
 
         var view = await session.LoadAsync<Projections.Commitments.TrancheEligibility>(command.Terms.CommitmentId, ct);

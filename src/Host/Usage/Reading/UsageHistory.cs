@@ -1,5 +1,5 @@
 using ComputeLedger.Host.Infrastructure;
-using ComputeLedger.Host.Lineage;
+using ComputeLedger.Host.Usage.Explaining;
 using ComputeLedger.Ledger.Usage;
 using ComputeLedger.Projections.Usage;
 using Marten;
@@ -70,7 +70,7 @@ public static class UsageHistory
         do
         {
             processed = await ProjectionLag.Processed(session, Configuration.BucketProjection, ct);
-            buckets = await SumBuckets(session, validBound, knownBound, ct);
+            buckets = await UsageBucketRows.Sum(session, validBound, knownBound, ct);
         }
         while (await ProjectionLag.Processed(session, Configuration.BucketProjection, ct) != processed && ++attempts < 20);
 
@@ -80,28 +80,5 @@ public static class UsageHistory
             .Where(d => axes.ValidBefore is not { } before || d.ValidAt < before)
             .Select(d => UsageBucket.Add(null, d, "dd"));
         return buckets.Concat(tail);
-    }
-
-    /// <summary>The buckets before both bounds, summed per (provider, chip, commitment, month) inside PostgreSQL.</summary>
-    private static async Task<IReadOnlyList<UsageBucket>> SumBuckets(IQuerySession session, UnitBound valid, UnitBound known, CancellationToken ct)
-    {
-        await using var connection = session.DocumentStore.Storage.Database.CreateConnection();
-        await connection.OpenAsync(ct);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"""
-            select {UsageBucket.SumColumns}, sum(chip_hours), sum(amount), sum(tokens), sum(tokenized_amount), sum(records)
-            from {session.DocumentStore.Options.DatabaseSchemaName}.{UsageBucketRows.TableName}
-            where {UnitBound.Sql}
-            group by {UsageBucket.SumColumns}
-            """;
-        UnitBound.AddParameters(command, valid, known);
-        var sums = new List<UsageBucket>();
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            sums.Add(UsageBucket.FromSumRow(reader));
-        }
-
-        return sums;
     }
 }

@@ -1,4 +1,5 @@
 using ComputeLedger.Ledger.Catalog;
+using ComputeLedger.Ledger.Usage.Ingesting;
 
 namespace ComputeLedger.Ledger.Usage.Correcting;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace ComputeLedger.Host.Lineage;
+namespace ComputeLedger.Host.Usage.Explaining;
 
 /// <summary>
 /// Where a lineage page ended: the last entry's (sequence, index), and the sequence the first page stopped at

@@ -3,7 +3,7 @@ using ComputeLedger.Host.Infrastructure;
 using Marten;
 using Microsoft.Net.Http.Headers;
 
-namespace ComputeLedger.Host.Export;
+namespace ComputeLedger.Host.Usage.Exporting;
 
 /// <summary>
 /// The FOCUS export as an HTTP answer that writes rows to the response body as the events are read, so memory stays

@@ -8,7 +8,7 @@ using Marten;
 using Marten.Events;
 using Wolverine.Http;
 
-namespace ComputeLedger.Host.Export;
+namespace ComputeLedger.Host.Usage.Exporting;
 
 /// <summary>One charge line in FinOps FOCUS 1.x columns, plus x_ columns of our own.</summary>
 public sealed record FocusRow(

@@ -3,7 +3,7 @@ using ComputeLedger.Projections.Usage;
 using Marten;
 using Marten.Events;
 
-namespace ComputeLedger.Host.Lineage;
+namespace ComputeLedger.Host.Usage.Explaining;
 
 /// <summary>
 /// The lineage entries of usage events the lineage rows do not hold yet (after the reader's mark), made by the same

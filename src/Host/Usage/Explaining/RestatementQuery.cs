@@ -7,7 +7,7 @@ using Marten;
 using Marten.Events;
 using Wolverine.Http;
 
-namespace ComputeLedger.Host.Lineage;
+namespace ComputeLedger.Host.Usage.Explaining;
 
 /// <summary>
 /// A figure for a period that had already begun at <c>knownFrom</c> and changed by <c>knownTo</c>, in <c>Currency</c>

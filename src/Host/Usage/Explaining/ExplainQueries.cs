@@ -9,7 +9,7 @@ using Marten;
 using Marten.Events;
 using Wolverine.Http;
 
-namespace ComputeLedger.Host.Lineage;
+namespace ComputeLedger.Host.Usage.Explaining;
 
 /// <summary>One event behind a figure: what it is, when it was true (valid) and when the ledger learnt it (known).</summary>
 public sealed record Evidence(Guid EventId, long Sequence, string Type, string StreamId, object? ValidTime, Instant KnownTime, object Data);

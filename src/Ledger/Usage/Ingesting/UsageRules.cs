@@ -3,7 +3,7 @@ using System.Text;
 using ComputeLedger.Ledger.Catalog;
 using ComputeLedger.Ledger.Commitments;
 
-namespace ComputeLedger.Ledger.Usage;
+namespace ComputeLedger.Ledger.Usage.Ingesting;
 
 /// <summary>A usage record as submitted; any field may be missing.</summary>
 public sealed record UsageSubmission(

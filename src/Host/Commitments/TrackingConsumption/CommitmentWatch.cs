@@ -5,7 +5,7 @@ using Marten;
 using Wolverine;
 using ComputeLedger.Host.Integration;
 
-namespace ComputeLedger.Host.Usage.Ingesting;
+namespace ComputeLedger.Host.Commitments.TrackingConsumption;
 
 /// <summary>
 /// The detectors no request triggers, run every Ledger:WatchSeconds (default 5): consumption milestones whose deadline day

@@ -1,0 +1,128 @@
+using ComputeLedger.Ledger.Commitments;
+using ComputeLedger.Ledger.Commitments.TrackingConsumption;
+using Marten;
+using Wolverine;
+using Npgsql;
+
+namespace ComputeLedger.Host.Commitments.TrackingConsumption;
+
+/// <summary>
+/// Consumption milestones, as the Host sees them: gather the facts <see cref="ConsumptionMilestoneDecider"/> asks for
+/// (crossings and running totals of the commitment's usage claims) under the commitment's lock, and append what it
+/// decides through <see cref="CommitmentStream.DecideLocked"/>. Called inside the ingest transaction (new usage), the
+/// correction transaction (voids, corrections) and by the watch (deadlines), so concurrent batches decide one after
+/// the other and each milestone is decided exactly once.
+/// </summary>
+public static class ConsumptionMilestones
+{
+    public static async Task Detect(IDocumentSession session, IMessageBus bus, IEnumerable<string> commitmentIds, Instant now, CancellationToken ct)
+    {
+        foreach (var id in commitmentIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            await CommitmentStream.DecideLocked(session, bus, id, state => ConsumptionMilestoneDecider.Pending(state).Count > 0,
+                async state => ConsumptionMilestoneDecider.Reached(state, await Crossings(session, state.Id, ConsumptionMilestoneDecider.Pending(state), ct), now), ct);
+        }
+    }
+
+    /// <summary>
+    /// After a void or correction, under one lock: an achieved milestone may dip under its threshold, and a pending one
+    /// may be pushed over it.
+    /// </summary>
+    public static Task Recheck(IDocumentSession session, IMessageBus bus, string commitmentId, string usageId, Instant now, CancellationToken ct) =>
+        CommitmentStream.DecideLocked(session, bus, commitmentId,
+            state => ConsumptionMilestoneDecider.Achieved(state).Count > 0 || ConsumptionMilestoneDecider.Pending(state).Count > 0, async state =>
+            {
+                var consumed = await RunningTotals(session, state.Id, ConsumptionMilestoneDecider.Achieved(state), ct);
+                var crossings = await Crossings(session, state.Id, ConsumptionMilestoneDecider.Pending(state), ct);
+                return [.. ConsumptionMilestoneDecider.Reverted(state, consumed, usageId, now), .. ConsumptionMilestoneDecider.Reached(state, crossings, now)];
+            }, ct);
+
+    /// <summary>Pending milestones whose deadline day is over: achieved if crossed by then, missed otherwise.</summary>
+    public static Task CheckDeadlines(IDocumentSession session, IMessageBus bus, string commitmentId, Instant now, CancellationToken ct) =>
+        CommitmentStream.DecideLocked(session, bus, commitmentId, state => ConsumptionMilestoneDecider.PastDeadline(state, now).Count > 0, async state =>
+        {
+            var due = ConsumptionMilestoneDecider.PastDeadline(state, now);
+            var crossings = await Crossings(session, state.Id, due, ct);
+            var consumed = await RunningTotals(session, state.Id, due.Where(m => !crossings.ContainsKey(m.MilestoneId)).ToList(), ct);
+            return ConsumptionMilestoneDecider.AtDeadline(state, crossings, consumed, now);
+        }, ct);
+
+    private static async Task<IReadOnlyDictionary<string, Crossing>> Crossings(IDocumentSession session, string commitmentId,
+        IReadOnlyList<MilestoneDefinition> milestones, CancellationToken ct)
+    {
+        var crossings = new Dictionary<string, Crossing>(StringComparer.Ordinal);
+        foreach (var milestone in milestones)
+        {
+            if (await CrossingOf(session, commitmentId, ConsumptionMilestoneDecider.Measure(milestone), ct) is { } crossing)
+            {
+                crossings[milestone.MilestoneId] = crossing;
+            }
+        }
+
+        return crossings;
+    }
+
+    private static async Task<IReadOnlyDictionary<string, decimal>> RunningTotals(IDocumentSession session, string commitmentId,
+        IReadOnlyList<MilestoneDefinition> milestones, CancellationToken ct)
+    {
+        var totals = new Dictionary<string, decimal>(StringComparer.Ordinal);
+        foreach (var milestone in milestones)
+        {
+            var measure = ConsumptionMilestoneDecider.Measure(milestone);
+            totals[milestone.MilestoneId] = await Consumed(session, commitmentId, measure.Chips, measure.ByHours, ct);
+        }
+
+        return totals;
+    }
+
+    /// <summary>The crossing of a measure, from the usage claims; null if stored usage never reaches its threshold.</summary>
+    internal static async Task<Crossing?> CrossingOf(IDocumentSession session, string commitmentId, ConsumptionMeasure measure, CancellationToken ct) =>
+        await Reaching(session, commitmentId, measure.Chips, measure.Threshold, measure.ByHours, measure.StartsBefore, ct) is { } reached
+            ? new Crossing(reached.UsageId, reached.Start)
+            : null;
+
+    /// <summary>Cumulative consumption of a commitment (money, or chip-hours when <paramref name="byHours"/>) over the given chips (all when null), voids excluded.</summary>
+    internal static async Task<decimal> Consumed(IDocumentSession session, string commitmentId, IReadOnlyList<string>? chips, bool byHours, CancellationToken ct)
+    {
+        await using var command = ((NpgsqlConnection)session.Connection!).CreateCommand();
+        command.CommandText = $"""
+            select coalesce(sum({(byHours ? "chip_hours" : "amount")}), 0)
+            from {session.DocumentStore.Options.DatabaseSchemaName}.{Usage.Configuration.ClaimsTable}
+            where commitment_id = @commitment and not voided and (@all or lower(chip) = any(@chips))
+            """;
+        command.Parameters.Add(new NpgsqlParameter("commitment", commitmentId));
+        command.Parameters.Add(new NpgsqlParameter("all", chips is null));
+        command.Parameters.Add(new NpgsqlParameter("chips", (chips ?? []).Select(c => c.ToLowerInvariant()).ToArray()));
+        return (decimal)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>
+    /// The usage record at which cumulative consumption (money, or chip-hours when <paramref name="byHours"/>), summed in
+    /// valid-time order over the given chips (all when null), first reaches <paramref name="threshold"/>; null if it never does.
+    /// </summary>
+    internal static async Task<(string UsageId, Instant Start)?> Reaching(IDocumentSession session, string commitmentId, IReadOnlyList<string>? chips,
+        decimal threshold, bool byHours, Instant? startsBefore, CancellationToken ct)
+    {
+        await using var command = ((NpgsqlConnection)session.Connection!).CreateCommand();
+        command.CommandText = $"""
+            select usage_id, start from (
+                select usage_id, start, sum({(byHours ? "chip_hours" : "amount")}) over (order by start, usage_id) as reached
+                from {session.DocumentStore.Options.DatabaseSchemaName}.{Usage.Configuration.ClaimsTable}
+                where commitment_id = @commitment and not voided and start is not null and start < @before
+                  and (@all or lower(chip) = any(@chips))
+            ) cumulative
+            where reached >= @threshold
+            order by start, usage_id
+            limit 1
+            """;
+        command.Parameters.Add(new NpgsqlParameter("commitment", commitmentId));
+        command.Parameters.Add(new NpgsqlParameter("all", chips is null));
+        command.Parameters.Add(new NpgsqlParameter("chips", (chips ?? []).Select(c => c.ToLowerInvariant()).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter("threshold", threshold));
+        command.Parameters.Add(new NpgsqlParameter("before", (startsBefore ?? Instant.MaxValue).ToDateTimeOffset()));
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct)
+            ? (reader.GetString(0), Instant.FromDateTimeOffset(reader.GetFieldValue<DateTimeOffset>(1)))
+            : null;
+    }
+}
