@@ -9,7 +9,7 @@ using ComputeLedger.Host.Commitments.Reading;
 using ComputeLedger.Host.Commitments.Signing;
 using ComputeLedger.Host.Economics;
 using ComputeLedger.Host.Infrastructure;
-using ComputeLedger.Host.Lineage;
+using ComputeLedger.Host.Usage.Explaining;
 using ComputeLedger.Host.Operations;
 using ComputeLedger.Host.Usage.Correcting;
 using ComputeLedger.Host.Usage.Ingesting;
