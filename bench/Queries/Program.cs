@@ -37,7 +37,8 @@ internal static class QueryBenchmark
             await using (var admin = new NpgsqlConnection(server))
             {
                 await admin.OpenAsync();
-                await new NpgsqlCommand($"create database {database}", admin).ExecuteNonQueryAsync();
+                await using var create = new NpgsqlCommand($"create database {database}", admin);
+                await create.ExecuteNonQueryAsync();
             }
 
             var time = new SimulatedTime(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));

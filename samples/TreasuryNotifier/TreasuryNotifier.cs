@@ -46,7 +46,8 @@ public static class TreasuryNotifierSetup
     public static IHostApplicationBuilder UseTreasuryNotifier(this IHostApplicationBuilder builder, IConfiguration configuration)
     {
         var postgres = LedgerDatabase(configuration);
-        builder.Services.AddSingleton(NpgsqlDataSource.Create(postgres));
+        // Made by the container, so the container disposes it with the host.
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
         builder.Services.AddSingleton<ReceivedLog>();
         builder.UseWolverine(options =>
         {
@@ -74,11 +75,13 @@ public static class TreasuryNotifierSetup
 }
 
 /// <summary>What the treasury received: one row per stable message id.</summary>
-public sealed class ReceivedLog(NpgsqlDataSource database, ILogger<ReceivedLog> logger)
+public sealed class ReceivedLog(NpgsqlDataSource database, ILogger<ReceivedLog> logger) : IDisposable
 {
     private readonly SemaphoreSlim _creating = new(1, 1);
     private volatile bool _created;
     private int _ignored;
+
+    public void Dispose() => _creating.Dispose();
 
     /// <summary>How many deliveries were recognised as already recorded, since start.</summary>
     public int Ignored => Volatile.Read(ref _ignored);

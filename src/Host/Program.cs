@@ -19,12 +19,15 @@ using Wolverine;
 using Wolverine.Http;
 using Wolverine.Marten;
 
+var builder = WebApplication.CreateBuilder(args);
 if (AnalystCli.Handles(args))
 {
-    AnalystCli.TakeStdout();
+    // An analyst command's stdout is its result alone (CSV, JSON, a table): every log line goes to stderr.
+    builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+    // JasperFx reports its extension discovery through Spectre's shared console: that goes to stderr too.
+    Spectre.Console.AnsiConsole.Console = ComputeLedger.Host.Cli.Consoles.Error;
 }
 
-var builder = WebApplication.CreateBuilder(args);
 builder.Host.ApplyJasperFxExtensions();
 
 builder.Services.AddSingleton(TimeProvider.System);
@@ -72,21 +75,13 @@ builder.Services.AddLedgerApiReference();
 builder.Services.AddWebhookDelivery();
 builder.Services.AddHostedService<DemoDataSeeder>();
 builder.Services.AddHostedService<ComputeLedger.Host.Commitments.TrackingConsumption.CommitmentWatch>();
-builder.Services.AddSingleton(AnalystCli.Handles(args) ? new ConsoleReplayProgress() : new ReplayProgress());
+builder.Services.AddSingleton(new ReplayProgress());
 
 var app = builder.Build();
 
 if (AnalystCli.Handles(args))
 {
-    try
-    {
-        return await AnalystCli.Run(app, args);
-    }
-    catch (Exception e) when (e is InvalidOperationException or Npgsql.NpgsqlException)
-    {
-        Console.Error.WriteLine($"error: {e.Message}");
-        return 1;
-    }
+    return await AnalystCli.Run(app.Services, args);
 }
 
 app.UseExceptionHandler();

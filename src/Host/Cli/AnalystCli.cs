@@ -1,220 +1,104 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using ComputeLedger.Host.Commitments.Reading;
-using ComputeLedger.Host.Usage.Exporting;
-using ComputeLedger.Host.Infrastructure;
-using ComputeLedger.Host.Usage.Reading;
-using Marten;
+using System.Runtime.ExceptionServices;
+using Spectre.Console;
+using Spectre.Console.Cli;
 
 namespace ComputeLedger.Host.Cli;
 
-/// <summary>Prints replay progress to stderr, so stdout stays clean for the table, CSV or JSON.</summary>
-public sealed class ConsoleReplayProgress : ReplayProgress
-{
-    public override void Read(long events) => Console.Error.Write($"\rreplaying: {events:N0} events read");
-
-    public override void Finished(long events) => Console.Error.WriteLine($"\rreplaying: {events:N0} events read, folding");
-}
-
 /// <summary>
-/// The analysts' commands: <c>replay</c> and <c>export focus</c>. They call the very query code the HTTP endpoints run
-/// (same validation, same answers), against the configured database, without starting the web server.
+/// The analysts' commands, <c>replay</c> and <c>export focus</c>, on Spectre.Console.Cli: parsing, <c>--help</c> and
+/// progress come from the library. They call the query functions the HTTP endpoints call, against the configured
+/// database, without starting the web server. The result alone goes to stdout; progress, logs and errors to stderr.
 /// </summary>
 public static class AnalystCli
 {
     public static bool Handles(string[] args) => args is ["replay", ..] or ["export", ..];
 
-    private static TextWriter _out = Console.Out;
-
-    /// <summary>
-    /// Keeps stdout for the command's output alone: the framework's start-up chatter (JasperFx prints its command
-    /// discovery to stdout) would otherwise corrupt CSV and JSON.
-    /// </summary>
-    public static void TakeStdout()
+    public static Task<int> Run(IServiceProvider services, string[] args)
     {
-        _out = Console.Out;
-        Console.SetOut(TextWriter.Null);
-    }
-
-    private const string Usage = """
-        usage:
-          replay --view eligibility|spend|revenue|drawdown [--commitment ID] [--as-of DATE] [--known-at DATE]
-                 [--from yyyy-MM] [--to yyyy-MM] [--format table|csv|json]
-          export focus --from DATE --to DATE [--as-of DATE] [--known-at DATE] --out FILE.csv
-        DATE is 2025-12-31 (end of that day, UTC) or an instant such as 2025-12-31T12:00:00Z.
-        """;
-
-    public static async Task<int> Run(WebApplication app, string[] args)
-    {
-        var ct = CancellationToken.None;
-        string? Option(string name)
+        var app = new CommandApp(new HostServices(services));
+        app.Configure(config =>
         {
-            var at = Array.LastIndexOf(args, name);
-            return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
-        }
-
-        var store = app.Services.GetRequiredService<IDocumentStore>();
-        await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
-        await using var session = store.QuerySession();
-        var clock = app.Services.GetRequiredService<IClock>();
-        var progress = app.Services.GetRequiredService<ReplayProgress>();
-        var response = new DefaultHttpContext().Response;
-        var (asOf, knownAt) = (Option("--as-of"), Option("--known-at"));
-
-        if (args is ["export", "focus", ..])
-        {
-            var output = Option("--out");
-            var (window, problem) = FocusExport.Window(Option("--from"), Option("--to"), asOf, knownAt);
-            if (problem is not null || output is null)
+            config.SetApplicationName("ledger");
+            config.ConfigureConsole(Consoles.Out);
+            config.AddCommand<ReplayCommand>("replay")
+                .WithDescription("Prints a view (eligibility, spend, revenue, drawdown) on both time axes, as the API answers it.")
+                .WithExample("replay", "--view", "spend", "--from", "2025-01", "--to", "2025-12", "--as-of", "2025-12-31", "--format", "csv")
+                .WithExample("replay", "--view", "drawdown", "--commitment", "amazon-anthropic", "--as-of", "2025-06-30");
+            config.AddBranch("export", export =>
             {
-                return Fail(problem is null ? "--out FILE.csv is required." : Detail(problem));
-            }
-
-            // Rows go to the file as the events are read; stderr shows how far it got, at most four times a second.
-            var shown = Stopwatch.StartNew();
-            var tally = new ExportProgress(p =>
-            {
-                if (shown.ElapsedMilliseconds >= 250)
-                {
-                    Console.Error.Write($"\rexport: {p.Events:N0} events read, {p.Rows:N0} rows written");
-                    shown.Restart();
-                }
+                export.SetDescription("Exports usage to a file.");
+                export.AddCommand<ExportFocusCommand>("focus")
+                    .WithDescription("Writes usage charges as FinOps FOCUS CSV, rows going to the file as the events are read.")
+                    .WithExample("export", "focus", "--from", "2025-07-01", "--to", "2025-07-31", "--known-at", "2025-08-31", "--out", "july.csv");
             });
-            try
-            {
-                await using var file = new StreamWriter(output);
-                await FocusExport.Write(FocusExport.Rows(session, window!.Value.From, window.Value.To, window.Value.Axes, tally, ct), file, tally, ct);
-            }
-            catch
-            {
-                // A short file must not pass for a whole export.
-                Console.Error.WriteLine();
-                File.Delete(output);
-                throw;
-            }
-
-            Console.Error.WriteLine($"\rexport: {tally.Events:N0} events read, {tally.Rows:N0} FOCUS rows written to {output}");
-            return 0;
-        }
-
-        if (args is not ["replay", ..])
-        {
-            return Fail("unknown command.");
-        }
-
-        var commitment = Option("--commitment");
-        IResult result = Option("--view") switch
-        {
-            "eligibility" when commitment is not null => await CommitmentQueries.Eligibility(commitment, asOf, knownAt, session, response, ct),
-            "eligibility" => await CommitmentQueries.List(asOf, knownAt, session, ct),
-            "spend" => await UsageQueries.Spend(Option("--from"), Option("--to"), null, null, asOf, knownAt, session, clock, response, progress, ct),
-            "revenue" => await UsageQueries.Revenue(Option("--from"), Option("--to"), null, asOf, knownAt, session, clock, response, progress, ct),
-            "drawdown" when commitment is not null => await UsageQueries.Drawdown(commitment, asOf, knownAt, session, clock, response, progress, ct),
-            "drawdown" => Problems.Invalid("--commitment", "the drawdown view needs --commitment ID."),
-            var view => Problems.Invalid("--view", $"--view must be eligibility, spend, revenue or drawdown, not '{view}'."),
-        };
-
-        if (result is IStatusCodeHttpResult { StatusCode: >= 400 })
-        {
-            return Fail(Detail(result));
-        }
-
-        var node = JsonSerializer.SerializeToNode((result as IValueHttpResult)?.Value, Json.Options)!;
-        switch (Option("--format") ?? "table")
-        {
-            case "json":
-                _out.WriteLine(node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-                break;
-            case "csv":
-                WriteCsv(Rows(node));
-                break;
-            case "table":
-                WriteTable(Rows(node));
-                break;
-            default:
-                return Fail("--format must be table, csv or json.");
-        }
-
-        return 0;
+            config.SetExceptionHandler((e, _) => Failed(e));
+        });
+        return app.RunAsync(args);
     }
 
-    private static int Fail(string message)
+    /// <summary>Bad usage is 2 with a pointer to the help; a database or configuration fault is 1; anything else is a bug and throws.</summary>
+    private static int Failed(Exception e)
     {
-        Console.Error.WriteLine($"error: {message}");
-        Console.Error.WriteLine(Usage);
+        switch (e)
+        {
+            case CommandAppException:
+                Consoles.Error.MarkupLineInterpolated($"[red]error:[/] {e.Message} (see --help)");
+                return 2;
+            case InvalidOperationException or Npgsql.NpgsqlException:
+                Consoles.Error.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+                return 1;
+            default:
+                ExceptionDispatchInfo.Capture(e).Throw();
+                return 1;
+        }
+    }
+
+    /// <summary>Refused input: each message on stderr, exit code 2 as for any usage error.</summary>
+    public static int Refused(IEnumerable<(string Field, string Message)> errors)
+    {
+        foreach (var (_, message) in errors)
+        {
+            Consoles.Error.MarkupLineInterpolated($"[red]error:[/] {message}");
+        }
+
+        Consoles.Error.MarkupLine("(see --help)");
         return 2;
     }
+}
 
-    private static string Detail(IResult result) =>
-        (result as IValueHttpResult)?.Value is Microsoft.AspNetCore.Mvc.ProblemDetails p ? p.Detail ?? p.Title ?? "refused" : "refused";
+/// <summary>The two consoles: stdout for the result, stderr for everything a person watches.</summary>
+public static class Consoles
+{
+    public static IAnsiConsole Out { get; } = Create(Console.Out, Console.IsOutputRedirected);
 
-    /// <summary>The rows of a view: its rows, tranches or months, flattened to column → text.</summary>
-    private static List<Dictionary<string, string>> Rows(JsonNode node)
+    public static IAnsiConsole Error { get; } = Create(Console.Error, Console.IsErrorRedirected);
+
+    private static IAnsiConsole Create(TextWriter writer, bool redirected)
     {
-        var rows = node switch
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer) });
+        if (redirected)
         {
-            JsonArray array => array,
-            JsonObject o when o["rows"] is JsonArray r => r,
-            JsonObject o when o["tranches"] is JsonArray t => t,
-            JsonObject o when o["byMonth"] is JsonArray m => m,
-            _ => new JsonArray(node.DeepClone()),
-        };
-
-        return rows.Select(row =>
-        {
-            var flat = new Dictionary<string, string>(StringComparer.Ordinal);
-            Flatten(row, "", flat);
-            return flat;
-        }).ToList();
-    }
-
-    private static void Flatten(JsonNode? node, string prefix, Dictionary<string, string> into)
-    {
-        switch (node)
-        {
-            case JsonObject o:
-                foreach (var (key, value) in o)
-                {
-                    Flatten(value, prefix.Length == 0 ? key : $"{prefix}.{key}", into);
-                }
-
-                break;
-            case JsonArray a:
-                into[prefix] = string.Join(";", a.Select(x => x is JsonObject ? x.ToJsonString() : x?.ToString() ?? ""));
-                break;
-            default:
-                into[prefix] = node?.ToString() ?? "";
-                break;
-        }
-    }
-
-    private static List<string> ColumnsOf(List<Dictionary<string, string>> rows) => rows.SelectMany(r => r.Keys).Distinct().ToList();
-
-    private static void WriteCsv(List<Dictionary<string, string>> rows)
-    {
-        var columns = ColumnsOf(rows);
-        _out.WriteLine(string.Join(',', columns));
-        foreach (var row in rows)
-        {
-            _out.WriteLine(string.Join(',', columns.Select(c => row.GetValueOrDefault(c, "")).Select(v =>
-                v.IndexOfAny([',', '"', '\n']) >= 0 ? $"\"{v.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : v)));
-        }
-    }
-
-    private static void WriteTable(List<Dictionary<string, string>> rows)
-    {
-        var columns = ColumnsOf(rows).Where(c => !c.Contains("milestones", StringComparison.Ordinal)).ToList();
-        var widths = columns.Select(c => Math.Min(40, Math.Max(c.Length, rows.Select(r => r.GetValueOrDefault(c, "").Length).DefaultIfEmpty(0).Max()))).ToList();
-        string Cell(string text, int width) => (text.Length > width ? text[..(width - 1)] + "…" : text).PadRight(width);
-        _out.WriteLine(string.Join("  ", columns.Select((c, i) => Cell(c, widths[i]))));
-        _out.WriteLine(string.Join("  ", widths.Select(w => new string('-', w))));
-        foreach (var row in rows)
-        {
-            _out.WriteLine(string.Join("  ", columns.Select((c, i) => Cell(row.GetValueOrDefault(c, ""), widths[i]))));
+            // A file or a pipe has no width: a table must not be squeezed or wrapped to a terminal's 80 columns.
+            console.Profile.Width = 1_000;
         }
 
-        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{rows.Count} row(s)"));
+        return console;
     }
+}
+
+/// <summary>Spectre's commands resolved from the host's services, so a command takes the document store and the clock.</summary>
+internal sealed class HostServices(IServiceProvider services) : ITypeRegistrar, ITypeResolver
+{
+    private readonly Dictionary<Type, Func<object>> _registered = [];
+
+    public void Register(Type service, Type implementation) => _registered[service] = () => ActivatorUtilities.CreateInstance(services, implementation);
+
+    public void RegisterInstance(Type service, object implementation) => _registered[service] = () => implementation;
+
+    public void RegisterLazy(Type service, Func<object> factory) => _registered[service] = factory;
+
+    public ITypeResolver Build() => this;
+
+    public object? Resolve(Type? type) => type is null ? null
+        : _registered.TryGetValue(type, out var create) ? create() : services.GetService(type);
 }

@@ -12,6 +12,7 @@ public static class DashboardPages
 {
     public const string Path = "/dashboard";
 
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000", Justification = "The file provider serves for the host's lifetime and is disposed when it stops.")]
     public static WebApplication MapDashboard(this WebApplication app)
     {
         var root = System.IO.Path.Combine(AppContext.BaseDirectory, "dashboard");
@@ -24,6 +25,7 @@ public static class DashboardPages
         }
 
         var files = new PhysicalFileProvider(root);
+        app.Lifetime.ApplicationStopped.Register(files.Dispose);
         app.MapGet("/", () => Results.Redirect(Path + "/")).ExcludeFromDescription();
         app.UseWhen(c => c.Request.Path.StartsWithSegments(Path, StringComparison.Ordinal), branch =>
         {

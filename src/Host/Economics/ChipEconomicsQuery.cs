@@ -27,7 +27,7 @@ public static class ChipEconomicsQuery
     {
         if (MonthRange.Parse(from, to) is not { } range)
         {
-            return MonthRange.Invalid(from, to);
+            return Problems.Invalid([MonthRange.Error(from)]);
         }
 
         var (axes, problem) = TimeAxes.Parse(asOf, knownAt);

@@ -17,7 +17,9 @@ public sealed class DatabaseHealthCheck(IDocumentStore store) : IHealthCheck
             await command.ExecuteScalarAsync(cancellationToken);
             return HealthCheckResult.Healthy("PostgreSQL answers.");
         }
+#pragma warning disable CA1031 // A health check reports any failure to reach PostgreSQL (socket, timeout, auth, pool) as Unhealthy.
         catch (Exception e)
+#pragma warning restore CA1031
         {
             return HealthCheckResult.Unhealthy("PostgreSQL does not answer.", e);
         }

@@ -19,9 +19,17 @@ public sealed record TimeAxes(Instant? ValidBefore, Instant? KnownBefore)
     public static (TimeAxes? Axes, IResult? Problem) Parse(string? asOf, string? knownAt)
     {
         var errors = new List<(string, string)>();
+        var axes = Parse(asOf, knownAt, errors);
+        return axes is null ? (null, Problems.Invalid(errors)) : (axes, null);
+    }
+
+    /// <summary>The axes, or null with what is wrong added to <paramref name="errors"/> (for callers that are not HTTP).</summary>
+    public static TimeAxes? Parse(string? asOf, string? knownAt, List<(string Field, string Message)> errors)
+    {
+        var before = errors.Count;
         var valid = Bound(asOf, "asOf", errors);
         var known = Bound(knownAt, "knownAt", errors);
-        return errors.Count > 0 ? (null, Problems.Invalid(errors)) : (new TimeAxes(valid, known), null);
+        return errors.Count > before ? null : new TimeAxes(valid, known);
     }
 
     /// <summary>One bound on its own (restatements' <c>knownFrom</c>/<c>knownTo</c>), named after its parameter.</summary>

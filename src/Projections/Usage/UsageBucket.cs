@@ -238,7 +238,9 @@ public sealed class UsageBucketRows(string schema, TimeProvider time) : IProject
                     }
                 }
             }
+#pragma warning disable CA1031 // Any exception from one event's fold is recorded as that event's refusal; the page goes on.
             catch (Exception error)
+#pragma warning restore CA1031
             {
                 // Whatever one event's figures do (an overflow, figures beyond the limits), they are that event's problem.
                 refused.Add((e, error));

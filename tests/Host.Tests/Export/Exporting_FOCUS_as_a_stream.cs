@@ -93,8 +93,8 @@ public class Exporting_FOCUS_as_a_stream(LedgerFixture fixture) : UsageTest(fixt
             """);
         (await Post([.. Enumerable.Range(1_000, 10).Select(i => (object)Generated(i).Record)])).Code.ShouldBe(200);
 
-        using var response = await Analyst.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/api/export/focus.csv?from=2025-06-01&to=2025-06-30"),
-            HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/export/focus.csv?from=2025-06-01&to=2025-06-30");
+        using var response = await Analyst.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
         // The first rows are out with a 200 before the broken event is read: the status can no longer say anything.
         response.StatusCode.ShouldBe(System.Net.HttpStatusCode.OK);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(TestContext.Current.CancellationToken));

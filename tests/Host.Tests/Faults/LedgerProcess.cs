@@ -82,7 +82,9 @@ public sealed class LedgerProcess : IAsyncDisposable
 
         var process = Process.Start(start)!;
         process.StandardInput.Close();
+#pragma warning disable CA2000 // Returned to the caller, who owns it; the timeout path disposes it before throwing.
         var host = new LedgerProcess(process, address);
+#pragma warning restore CA2000
         process.OutputDataReceived += (_, e) => host.Keep(e.Data);
         process.ErrorDataReceived += (_, e) => host.Keep(e.Data);
         process.BeginOutputReadLine();
@@ -165,7 +167,7 @@ public sealed class LedgerProcess : IAsyncDisposable
     /// The host's own build output (what run.sh serves; test.sh builds it with the tests), after checking it is the very
     /// build this test assembly references: a stale or differently configured build would test other code.
     /// </summary>
-    private static string HostDirectory()
+    internal static string HostDirectory()
     {
         var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var (framework, configuration) = (testOutput.Name, testOutput.Parent!.Name);

@@ -19,13 +19,7 @@ public static class CommitmentQueries
     public static async Task<IResult> List(string? asOf, string? knownAt, IQuerySession session, CancellationToken ct)
     {
         var (axes, problem) = TimeAxes.Parse(asOf, knownAt);
-        if (problem is not null)
-        {
-            return problem;
-        }
-
-        var views = await All(session, axes!, ct);
-        return TypedResults.Ok(views.OrderBy(v => v.CommitmentId, StringComparer.Ordinal).Select(CommitmentSummary.From).ToList());
+        return problem ?? TypedResults.Ok(await Summaries(axes!, session, ct));
     }
 
     [WolverineGet("/api/commitments/{id}/eligibility", OperationId = "GetEligibility")]
@@ -38,18 +32,34 @@ public static class CommitmentQueries
             return problem;
         }
 
-        var view = axes!.IsNow
-            ? await session.LoadAsync<TrancheEligibility>(id, ct)
-            : EligibilityReplay.Fold((await Recorded(session, axes, [id], ct)).Select(e => e.Data), axes.ValidThrough);
+        var (view, missing) = await EligibilityOf(id, axes!, session, ct);
         if (view is null)
         {
-            return axes.KnownBefore is { } known && await session.LoadAsync<TrancheEligibility>(id, ct) is { } later
-                ? Problems.NotFound($"Commitment '{id}' was not yet recorded at knownAt {known.Minus(Duration.Epsilon)}; it was first recorded at {later.RecordedAt}.")
-                : Problems.NotFound($"No commitment '{id}' is recorded.");
+            return Problems.NotFound(missing!);
         }
 
         response.Headers.ETag = $"\"{view.Version}\"";
         return TypedResults.Ok(EligibilityResponse.From(view));
+    }
+
+    /// <summary>Every commitment's summary on the given axes, by id.</summary>
+    public static async Task<IReadOnlyList<CommitmentSummary>> Summaries(TimeAxes axes, IQuerySession session, CancellationToken ct) =>
+        (await All(session, axes, ct)).OrderBy(v => v.CommitmentId, StringComparer.Ordinal).Select(CommitmentSummary.From).ToList();
+
+    /// <summary>One commitment's eligibility on the given axes, or why there is none (the reason is a not-found answer).</summary>
+    public static async Task<(TrancheEligibility? View, string? Missing)> EligibilityOf(string id, TimeAxes axes, IQuerySession session, CancellationToken ct)
+    {
+        var view = axes.IsNow
+            ? await session.LoadAsync<TrancheEligibility>(id, ct)
+            : EligibilityReplay.Fold((await Recorded(session, axes, [id], ct)).Select(e => e.Data), axes.ValidThrough);
+        if (view is not null)
+        {
+            return (view, null);
+        }
+
+        return (null, axes.KnownBefore is { } known && await session.LoadAsync<TrancheEligibility>(id, ct) is { } later
+            ? $"Commitment '{id}' was not yet recorded at knownAt {known.Minus(Duration.Epsilon)}; it was first recorded at {later.RecordedAt}."
+            : $"No commitment '{id}' is recorded.");
     }
 
     public static readonly Type[] CommitmentEvents =

@@ -25,7 +25,9 @@ public sealed class FocusCsv(IDocumentStore store, LocalDate from, LocalDate to,
         await using var session = store.QuerySession();
         // Not disposed: disposing flushes the body stream, which would start a 200 response even when the query failed
         // before the first chunk, when the failure can still become a problem answer. It leaves the body open anyway.
+#pragma warning disable CA2000 // Deliberately not disposed: see above.
         var writer = new StreamWriter(response.Body, new UTF8Encoding(false), 16 * 1024, leaveOpen: true);
+#pragma warning restore CA2000
         try
         {
             await FocusExport.Write(FocusExport.Rows(session, from, to, axes, progress, ct), writer, progress, ct);

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Text;
 using ComputeLedger.Host.Infrastructure;
 using ComputeLedger.Ledger.Usage;
 using ComputeLedger.Projections.Usage;
+using CsvHelper;
 using Marten;
 using Marten.Events;
 using Wolverine.Http;
@@ -41,21 +41,30 @@ public static class FocusExport
     /// <summary>Validates the export window: from and to are dates (inclusive), asOf/knownAt as everywhere else.</summary>
     public static ((LocalDate From, LocalDate To, TimeAxes Axes)? Window, IResult? Problem) Window(string? from, string? to, string? asOf, string? knownAt)
     {
-        var errors = new List<(string, string)>();
-        var f = Date(from, "from", errors);
-        var t = Date(to, "to", errors);
+        var errors = new List<(string Field, string Message)>();
+        var window = Window(from, to, asOf, knownAt, errors);
+        return window is null ? (null, Problems.Invalid(errors)) : (window, null);
+    }
+
+    /// <summary>The window, or null with what is wrong added to <paramref name="errors"/>; bad axes are reported alone.</summary>
+    public static (LocalDate From, LocalDate To, TimeAxes Axes)? Window(string? from, string? to, string? asOf, string? knownAt,
+        List<(string Field, string Message)> errors)
+    {
+        var dates = new List<(string, string)>();
+        var f = Date(from, "from", dates);
+        var t = Date(to, "to", dates);
         if (f is not null && t is not null && t < f)
         {
-            errors.Add(("to", "to must not be before from."));
+            dates.Add(("to", "to must not be before from."));
         }
 
-        var (axes, problem) = TimeAxes.Parse(asOf, knownAt);
-        if (problem is not null)
+        if (TimeAxes.Parse(asOf, knownAt, errors) is not { } axes)
         {
-            return (null, problem);
+            return null;
         }
 
-        return errors.Count > 0 ? (null, Problems.Invalid(errors)) : ((f!.Value, t!.Value, axes!), null);
+        errors.AddRange(dates);
+        return dates.Count > 0 ? null : (f!.Value, t!.Value, axes);
     }
 
     private static LocalDate? Date(string? text, string field, List<(string, string)> errors)
@@ -127,65 +136,46 @@ public static class FocusExport
         new(sign * f.Amount.Amount, sign * f.Amount.Amount, f.Amount.Currency, f.Start, f.End, category, chargeClass, description,
             sign * f.ChipHours, sign * f.ChipHours, f.PricePerChipHour.Amount, provider, region, chip, commitmentId, usageId, eventId, recordedAt);
 
-    /// <summary>Rows are formatted into this many characters before they go to the writer and it is flushed.</summary>
-    private const int Chunk = 64 * 1024;
-
     /// <summary>
-    /// The CSV: the header, then one line per row, handed to <paramref name="writer"/> and flushed every
-    /// <see cref="Chunk"/> characters, so a reader sees it arrive and at most one chunk is held. Nothing is flushed before
-    /// the first chunk is full: a query that fails at once leaves an HTTP response unstarted, free to become a problem.
-    /// Returns the number of rows written.
+    /// The CSV: the header, then one line per row, written through the shared CSV writer as the rows arrive (see
+    /// <see cref="Tabular.WriteCsv{T}"/> for when it reaches <paramref name="writer"/>). Returns the number of rows written.
     /// </summary>
-    public static async Task<long> Write(IAsyncEnumerable<FocusRow> rows, TextWriter writer, ExportProgress? progress, CancellationToken ct)
-    {
-        var text = new StringBuilder(Chunk + 1024);
-        text.AppendJoin(',', Columns).Append(writer.NewLine);
-        long written = 0;
-        await foreach (var r in rows.WithCancellation(ct))
-        {
-            Line(text, r, writer.NewLine);
-            written++;
-            progress?.RowWritten();
-            if (text.Length >= Chunk)
-            {
-                await writer.WriteAsync(text, ct);
-                await writer.FlushAsync(ct);
-                text.Clear();
-            }
-        }
+    public static Task<long> Write(IAsyncEnumerable<FocusRow> rows, TextWriter writer, ExportProgress? progress, CancellationToken ct) =>
+        Tabular.WriteCsv(Columns, rows, Line, writer, progress is null ? null : new Action(progress.RowWritten), ct);
 
-        await writer.WriteAsync(text, ct);
-        await writer.FlushAsync(ct);
-        return written;
+    private static void Line(CsvWriter csv, FocusRow r)
+    {
+        csv.WriteField(Number(r.BilledCost));
+        csv.WriteField(Number(r.EffectiveCost));
+        csv.WriteField(r.BillingCurrency);
+        csv.WriteField(Time(r.ChargePeriodStart));
+        csv.WriteField(Time(r.ChargePeriodEnd));
+        csv.WriteField(r.ChargeCategory);
+        csv.WriteField(r.ChargeClass);
+        csv.WriteField(r.ChargeDescription);
+        csv.WriteField("Usage-Based");
+        csv.WriteField(Number(r.ConsumedQuantity));
+        csv.WriteField("Chip-Hours");
+        csv.WriteField(Number(r.PricingQuantity));
+        csv.WriteField("Chip-Hours");
+        csv.WriteField(Number(r.ContractedUnitPrice));
+        csv.WriteField(r.ProviderName);
+        csv.WriteField(r.ProviderName);
+        csv.WriteField(r.ProviderName);
+        csv.WriteField(r.RegionId ?? "");
+        csv.WriteField(r.SkuId);
+        csv.WriteField(r.SkuId);
+        csv.WriteField("AI Accelerator Compute");
+        csv.WriteField("AI and Machine Learning");
+        csv.WriteField(r.CommitmentId);
+        csv.WriteField(r.UsageId);
+        csv.WriteField(r.EventId.ToString());
+        csv.WriteField(Time(r.RecordedAt));
     }
 
-    private static void Line(StringBuilder text, FocusRow r, string newLine)
-    {
-        var inv = CultureInfo.InvariantCulture;
-        text.Append(inv, $"{r.BilledCost},{r.EffectiveCost},");
-        Field(text, r.BillingCurrency).Append(',').Append(Time(r.ChargePeriodStart)).Append(',').Append(Time(r.ChargePeriodEnd)).Append(',');
-        Field(text, r.ChargeCategory).Append(',');
-        Field(text, r.ChargeClass).Append(',');
-        Field(text, r.ChargeDescription).Append(",Usage-Based,");
-        text.Append(inv, $"{r.ConsumedQuantity},Chip-Hours,{r.PricingQuantity},Chip-Hours,{r.ContractedUnitPrice},");
-        Field(text, r.ProviderName).Append(',');
-        Field(text, r.ProviderName).Append(',');
-        Field(text, r.ProviderName).Append(',');
-        Field(text, r.RegionId ?? "").Append(',');
-        Field(text, r.SkuId).Append(',');
-        Field(text, r.SkuId).Append(",AI Accelerator Compute,AI and Machine Learning,");
-        Field(text, r.CommitmentId).Append(',');
-        Field(text, r.UsageId).Append(',');
-        text.Append(inv, $"{r.EventId},").Append(Time(r.RecordedAt)).Append(newLine);
-    }
+    private static string Number(decimal value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static string Time(Instant value) => NodaTime.Text.InstantPattern.ExtendedIso.Format(value);
-
-    /// <summary>RFC 4180: a field holding a comma, a quote or a line break is quoted, its quotes doubled.</summary>
-    private static StringBuilder Field(StringBuilder text, string value) =>
-        value.AsSpan().IndexOfAny(",\"\n\r") >= 0
-            ? text.Append('"').Append(value.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"')
-            : text.Append(value);
 }
 
 /// <summary>

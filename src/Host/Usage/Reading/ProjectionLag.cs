@@ -26,12 +26,18 @@ public sealed record ProjectionLag(string Projection, long LastProcessedSequence
         var lag = new ProjectionLag(projection, processed, high, Math.Round(behind, 3));
         if (response is not null)
         {
-            response.Headers["X-Projection-Last-Sequence"] = processed.ToString(CultureInfo.InvariantCulture);
-            response.Headers["X-Projection-High-Water-Mark"] = high.ToString(CultureInfo.InvariantCulture);
-            response.Headers["X-Projection-Lag-Seconds"] = lag.SecondsBehind.ToString(CultureInfo.InvariantCulture);
+            lag.WriteTo(response);
         }
 
         return lag;
+    }
+
+    /// <summary>The lag as response headers, so a client can judge freshness without parsing the body.</summary>
+    public void WriteTo(HttpResponse response)
+    {
+        response.Headers["X-Projection-Last-Sequence"] = LastProcessedSequence.ToString(CultureInfo.InvariantCulture);
+        response.Headers["X-Projection-High-Water-Mark"] = HighWaterMark.ToString(CultureInfo.InvariantCulture);
+        response.Headers["X-Projection-Lag-Seconds"] = SecondsBehind.ToString(CultureInfo.InvariantCulture);
     }
 
     /// <summary>The last sequence an async projection (or a member of a composite) has folded; 0 before its first batch.</summary>

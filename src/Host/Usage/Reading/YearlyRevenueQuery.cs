@@ -67,7 +67,7 @@ public static class YearlyRevenueQuery
             {
                 for (var y = from0; y <= to0; y++)
                 {
-                    if (UsageQueries.IsActive(c, new YearMonth(y, 12)))
+                    if (Outlook.IsActive(c, new YearMonth(y, 12)))
                     {
                         keys.Add((c.Provider, y, c.ComputeCommitment!.CommittedSpend.Currency));
                     }
@@ -84,7 +84,7 @@ public static class YearlyRevenueQuery
                 var before = revenue.TryGetValue((k.Provider, k.Year - 1, k.Currency), out var b) && b.Amount != 0 ? b.Amount : (decimal?)null;
                 var total = revenue.Where(r => r.Key.Year == k.Year && r.Key.Currency == k.Currency).Sum(r => r.Value.Amount);
                 var active = signed.Where(c => c.Provider == k.Provider && c.ComputeCommitment!.CommittedSpend.Currency == k.Currency
-                    && UsageQueries.IsActive(c, new YearMonth(k.Year, 12))).ToList();
+                    && Outlook.IsActive(c, new YearMonth(k.Year, 12))).ToList();
                 var yearEnd = $"{k.Year:D4}-12";
                 var backlog = active.Sum(c =>
                 {
