@@ -5,12 +5,12 @@
 #   bench/ingest.sh --records 200000 --batch 2000 --concurrency 4
 #   bench/ingest.sh --warmup 0                        # measure from a cold host (default: 20,000 records first, untimed)
 #   LEDGER_BENCH_TELEMETRY=off bench/ingest.sh         # the host without OpenTelemetry (default on: traces + metrics)
-#   LEDGER_URLS=http://127.0.0.1:5180 LEDGER_PG_PORT=56180 bench/ingest.sh   # another port for the host and its database
 #
 # Starts ./run.sh (Release host + its project-local PostgreSQL, demo data loaded) in the background, waits until it
 # is ready, posts the records over HTTP as the dev ingest key, waits for the projections, then COPYs the same rows
 # into a plain table for the ratio. Stops what it started. To measure a host that is already running instead, set
-# LEDGER_BENCH_URL (and LEDGER_POSTGRES for its database).
+# LEDGER_BENCH_URL (and LEDGER_POSTGRES for its database). On a shared machine, LEDGER_URLS and LEDGER_PG_PORT give the
+# host and its cluster other ports, as they do for ./run.sh.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -45,11 +45,10 @@ if [[ -z $URL ]]; then
     sleep 1
   done
   curl -fsS "$URL/health/ready" >/dev/null || { echo "bench: the host did not become ready" >&2; exit 1; }
-  # The client reads the database run.sh started (its port follows LEDGER_PG_PORT, as run.sh's does).
-  export LEDGER_POSTGRES=${LEDGER_POSTGRES:-"Host=127.0.0.1;Port=${LEDGER_PG_PORT:-55432};Username=postgres;Database=ledger"}
 fi
 
 dotnet build bench/Ingest/Ingest.csproj -c Release -v quiet -nologo >&2
 echo "telemetry: $TELEMETRY"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(. /etc/os-release && echo "$PRETTY_NAME"), $(psql --version 2>/dev/null | head -1)"
-dotnet bench/Ingest/bin/Release/net10.0/bench-ingest.dll --url "$URL" --concurrency 2 "$@"
+DATABASE=${LEDGER_POSTGRES:-Host=127.0.0.1;Port=${LEDGER_PG_PORT:-55432};Username=postgres;Database=ledger}
+dotnet bench/Ingest/bin/Release/net10.0/bench-ingest.dll --url "$URL" --database "$DATABASE" --concurrency 2 "$@"

@@ -19,6 +19,10 @@ var hostPid = options.HostPid ?? FindHostPid(new Uri(options.Url).Port);
 
 await using var dataSource = NpgsqlDataSource.Create(options.Database);
 var startSeq = await Scalar<long>(dataSource, "select coalesce(max(seq_id), 0) from ledger.mt_events");
+// Only the benchmarked cluster's processes count as PostgreSQL: a shared machine runs other clusters, whose CPU (or whose
+// exit, which takes their time out of the sum) would otherwise land in the figures.
+var postmaster = Postmaster(await Scalar<string>(dataSource, "select setting from pg_settings where name = 'data_directory'"));
+Cpu.Postmaster = postmaster;
 
 // Every record is a valid hour of Trainium2 or Inferentia2 for the demo deal amazon-anthropic during 2025.
 string Line(long i, string prefix = "bench")
@@ -184,6 +188,9 @@ Console.WriteLine($"ingest / COPY ratio : {(ingestRate / copyRate).ToString("0.0
 string PerRecord(double seconds, long n) => (seconds * 1e6 / n).ToString("0.0", inv);
 Console.WriteLine($"CPU while ingesting : host {PerRecord(cpuIngest.Host, accepted)} µs/record, PostgreSQL {PerRecord(cpuIngest.Postgres, accepted)} µs/record, " +
                   $"load client {PerRecord(cpuIngest.Client, accepted)} µs/record (all cores; host includes its async daemon)");
+Console.WriteLine(postmaster is null
+    ? "warning: could not read the cluster's postmaster.pid; PostgreSQL CPU sums every postgres process on this machine"
+    : $"PostgreSQL processes: the cluster of postmaster {postmaster} and its children");
 Console.WriteLine($"CPU while copying   : PostgreSQL {PerRecord(cpuCopy.Postgres, options.Records)} µs/row, client {PerRecord(cpuCopy.Client, options.Records)} µs/row");
 if (accepted != options.Records)
 {
@@ -228,6 +235,18 @@ static int? FindHostPid(int port) => Process.GetProcesses()
         }
     })
     .Select(p => (int?)p.Id).FirstOrDefault();
+
+static int? Postmaster(string dataDirectory)
+{
+    try
+    {
+        return int.Parse(File.ReadLines(Path.Combine(dataDirectory, "postmaster.pid")).First(), CultureInfo.InvariantCulture);
+    }
+    catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or InvalidOperationException)
+    {
+        return null;
+    }
+}
 
 static long Rss(int? pid)
 {
@@ -275,6 +294,9 @@ internal readonly record struct Cpu(double Host, double Postgres, double Client)
 {
     private const double TicksPerSecond = 100; // USER_HZ on Linux
 
+    /// <summary>The benchmarked cluster's postmaster; null counts every process named postgres.</summary>
+    public static int? Postmaster { get; set; }
+
     public static Cpu operator -(Cpu a, Cpu b) => new(a.Host - b.Host, a.Postgres - b.Postgres, a.Client - b.Client);
 
     public static Cpu Sample(int? hostPid)
@@ -298,10 +320,20 @@ internal readonly record struct Cpu(double Host, double Postgres, double Client)
                 {
                     host = Field(14) + Field(15);
                 }
-                else if (name == "postgres")
+                else if (name == "postgres" && Postmaster is null)
                 {
                     // Live backends, plus (via the postmaster's cutime/cstime) those that have exited.
                     postgres += Field(14) + Field(15) + Field(16) + Field(17);
+                }
+                else if (pid == Postmaster)
+                {
+                    // The postmaster, and (cutime/cstime) the backends it has reaped.
+                    postgres += Field(14) + Field(15) + Field(16) + Field(17);
+                }
+                else if (Postmaster is not null && int.Parse(fields[1], CultureInfo.InvariantCulture) == Postmaster)
+                {
+                    // A live backend or worker of the cluster (field 4 is the parent).
+                    postgres += Field(14) + Field(15);
                 }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)

@@ -10,9 +10,16 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 // For each history size: a fresh database, the ledger hosted in-process with a simulated clock, the demo data, then N
-// usage records ingested over HTTP in batches whose known times spread over 100 simulated days. Then p50/p95 of
-// eligibility and chip-spend queries with asOf and knownAt both in the past (whole days, then instants), the first page
-// of a chip-month's lineage, and the restatements of one known day.
+// usage records ingested over HTTP in batches of 1,000. Then p50/p95 of eligibility and chip-spend queries with asOf and
+// knownAt both in the past (whole days, then instants), the first page of a chip-month's lineage, and the restatements
+// of one known day.
+//
+// Shape (default, "steady"): the history grows the way a ledger does, by adding days at a steady daily rate on both
+// axes: 10 batches (10,000 records) per known day and 125 records per valid hour (3,000 per valid day), so 1M records
+// span 100 known days and 8,000 valid hours, and 10k records the first known day and 80 valid hours. A restatement or an
+// instant reads one day's entries by design; with a steady rate that day holds the same records at every size, so the
+// ratio measures what the history's length costs. "--spread" keeps the earlier shape: known times spread over 100 days
+// and valid times over 8,000 hours at every size, so one day holds 100x more records at 1M than at 10k.
 internal static class QueryBenchmark
 {
     public static async Task<int> Main(string[] args)
@@ -20,14 +27,20 @@ internal static class QueryBenchmark
         var inv = CultureInfo.InvariantCulture;
         var server = Environment.GetEnvironmentVariable("LEDGER_BENCH_SERVER")
                      ?? throw new InvalidOperationException("LEDGER_BENCH_SERVER (an Npgsql connection string to a server) is required; bench/queries.sh sets it.");
-        long[] sizes = args.Length > 0 ? args.Select(a => long.Parse(a, inv)).ToArray() : [10_000, 1_000_000];
+        var spread = args.Contains("--spread");
+        var given = args.Where(a => a != "--spread").Select(a => long.Parse(a, inv)).ToArray();
+        long[] sizes = given.Length > 0 ? given : [10_000, 1_000_000];
         const int Samples = 200;
         const string Eligibility = "/api/commitments/amazon-anthropic/eligibility?asOf=2025-06-30&knownAt=2026-02-15";
         const string Spend = "/api/spend/chips?from=2025-01&to=2025-12&asOf=2025-06-30&knownAt=2026-02-15";
-        const string Explain = "/api/explain/spend/AWS/Trainium2/2025-03?limit=100";
-        // One known day that holds a batch at every size (batches are 100 days / N apart, the first 10k ones 10 days apart).
-        const string Restatements = "/api/restatements?knownFrom=2026-02-09&knownTo=2026-02-10";
-        const string Instants = "/api/spend/chips?from=2025-01&to=2025-12&asOf=2025-06-30T12:00:00Z&knownAt=2026-02-15T12:00:00Z";
+        // Steady: a month, a known day and a valid day that hold records at every size (known day 1, valid days 1-3).
+        var explain = spread ? "/api/explain/spend/AWS/Trainium2/2025-03?limit=100" : "/api/explain/spend/AWS/Trainium2/2025-01?limit=100";
+        // Spread: one known day that holds a batch at every size (batches are 100 days / N apart, the first 10k ones 10 days apart).
+        var restatements = spread ? "/api/restatements?knownFrom=2026-02-09&knownTo=2026-02-10" : "/api/restatements?knownFrom=2026-01-01&knownTo=2026-01-02";
+        var instants = spread
+            ? "/api/spend/chips?from=2025-01&to=2025-12&asOf=2025-06-30T12:00:00Z&knownAt=2026-02-15T12:00:00Z"
+            : "/api/spend/chips?from=2025-01&to=2025-12&asOf=2025-01-02T12:00:00Z&knownAt=2026-01-01T12:00:00Z";
+        Console.WriteLine($"shape: {(spread ? "known times over 100 days and valid times over 8,000 hours at every size (--spread)" : "steady: 10,000 records per known day, 125 per valid hour")}");
 
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1L << 30)} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
         var results = new List<string>();
@@ -59,14 +72,14 @@ internal static class QueryBenchmark
             client.DefaultRequestHeaders.Add("X-Api-Key", "dev-ingest");
             var load = Stopwatch.StartNew();
             var batches = (int)((size + 999) / 1000);
-            var step = TimeSpan.FromDays(100) / batches;
+            var step = spread ? TimeSpan.FromDays(100) / batches : TimeSpan.FromDays(1) / 10;
             for (var b = 0; b < batches; b++)
             {
                 time.Now = time.Now.Add(step);
                 var body = new StringBuilder();
                 for (var i = b * 1000L; i < Math.Min(size, (b + 1) * 1000L); i++)
                 {
-                    var start = new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddHours(i % 8000);
+                    var start = new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddHours(spread ? i % 8000 : i / 125);
                     var chip = i % 4 == 0 ? "Inferentia2" : "Trainium2";
                     body.Append(inv, $"{{\"usageId\":\"q-{i}\",\"commitmentId\":\"amazon-anthropic\",\"provider\":\"AWS\",\"chip\":\"{chip}\",\"region\":\"us-east-1\",\"chipHours\":{1 + (i % 50) / 10m},\"start\":\"{start:yyyy-MM-dd'T'HH:mm:ss'Z'}\",\"end\":\"{start.AddHours(1):yyyy-MM-dd'T'HH:mm:ss'Z'}\"}}\n");
                 }
@@ -88,8 +101,8 @@ internal static class QueryBenchmark
             reader.DefaultRequestHeaders.Add("X-Api-Key", "dev-analyst");
             foreach (var (name, url) in new[]
                      {
-                         ("eligibility", Eligibility), ("chip spend", Spend), ("explain page", Explain), ("restatements", Restatements),
-                         ("instants", Instants),
+                         ("eligibility", Eligibility), ("chip spend", Spend), ("explain page", explain), ("restatements", restatements),
+                         ("instants", instants),
                      })
             {
                 for (var w = 0; w < 10; w++)
@@ -114,7 +127,7 @@ internal static class QueryBenchmark
             }
         }
 
-        Console.WriteLine("queries: " + string.Join(", ", Eligibility, Spend, Explain, Restatements, Instants));
+        Console.WriteLine("queries: " + string.Join(", ", Eligibility, Spend, explain, restatements, instants));
         return 0;
     }
 }

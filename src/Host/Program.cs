@@ -1,6 +1,8 @@
+using ComputeLedger.Host.Api;
 using ComputeLedger.Host.Catalog;
 using ComputeLedger.Host.Cli;
 using ComputeLedger.Host.Commitments;
+using ComputeLedger.Host.Dashboard;
 using ComputeLedger.Host.Infrastructure;
 using ComputeLedger.Host.Infrastructure.Telemetry;
 using ComputeLedger.Host.Integration;
@@ -13,7 +15,6 @@ using JasperFx.Events;
 using JasperFx.Events.Daemon;
 using Marten;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Scalar.AspNetCore;
 using Weasel.Core;
 using Wolverine;
 using Wolverine.Http;
@@ -31,16 +32,22 @@ if (AnalystCli.Handles(args))
 builder.Host.ApplyJasperFxExtensions();
 
 builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddSingleton<IClock>(services => new TimeProviderClock(services.GetRequiredService<TimeProvider>()));
+builder.Services.AddSingleton(services => new LedgerTime(services.GetRequiredService<TimeProvider>()));
+builder.Services.AddSingleton<IClock>(services => new TimeProviderClock(services.GetRequiredService<LedgerTime>()));
 builder.Services.AddMarten(services =>
     {
         var options = new StoreOptions();
         options.Connection(Database.ConnectionString(services.GetRequiredService<IConfiguration>()));
         options.DatabaseSchemaName = "ledger";
-        options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, Json.Configure);
+        // Stored batch events write their records as positional arrays (see RecordedUsageJson); HTTP keeps the object form.
+        options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, json =>
+        {
+            Json.Configure(json);
+            json.Converters.Add(new RecordedUsageJson());
+        });
         options.Events.StreamIdentity = StreamIdentity.AsString;
         // Event timestamps are the known-time axis; they come from the same clock as every decision.
-        options.Events.TimeProvider = services.GetRequiredService<TimeProvider>();
+        options.Events.TimeProvider = services.GetRequiredService<LedgerTime>();
         options.AddCatalog();
         options.AddCommitments();
         options.AddUsage();
@@ -70,7 +77,7 @@ builder.Services.ConfigureSystemTextJsonForWolverineOrMinimalApi(o => Json.Confi
 builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = Problems.FillInDetail);
 builder.Services.AddExceptionHandler<ClientErrorExceptionHandler>();
 builder.Services.AddLedgerHealth();
-builder.Services.AddOpenApi();
+builder.Services.AddLedgerApiReference();
 builder.Services.AddWebhookDelivery();
 builder.AddLedgerTelemetry();
 builder.Services.AddHostedService<DemoDataSeeder>();
@@ -92,8 +99,8 @@ app.UseMiddleware<JsonBodyGuard>();
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ComputeLedger.Host.Operations.Configuration.ReadyTag) });
 app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthReports.Write });
 app.MapLedgerTelemetry();
-app.MapOpenApi();
-app.MapScalarApiReference();
+app.MapLedgerApiReference();
+app.MapDashboard();
 app.MapWolverineEndpoints();
 
 return await app.RunJasperFxCommands(args);

@@ -48,7 +48,7 @@ public static class DeadLetters
         var events = (await session.Events.QueryAllRawEvents().Where(e => sequences.Contains(e.Sequence)).ToListAsync(ct))
             .ToDictionary(e => e.Sequence);
         var usageIds = events.Values.Select(e => Countable.UsageIdOf(e.Data)).OfType<string>().Distinct().ToArray();
-        var voided = await Voided(session, usageIds, ct);
+        var voided = await Usage.UsageClaims.Voided(session, usageIds, ct);
 
         var list = letters.Select(d =>
         {
@@ -61,27 +61,5 @@ public static class DeadLetters
         // Resolution is only known for the listed ones; the rest count as unresolved until listed.
         var unresolved = total - list.Count(d => d.Resolved);
         return new DeadLettersResponse(total, unresolved, limit, list);
-    }
-
-    private static async Task<HashSet<string>> Voided(IQuerySession session, string[] usageIds, CancellationToken ct)
-    {
-        var voided = new HashSet<string>(StringComparer.Ordinal);
-        if (usageIds.Length == 0)
-        {
-            return voided;
-        }
-
-        await using var connection = session.DocumentStore.Storage.Database.CreateConnection();
-        await connection.OpenAsync(ct);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"select usage_id from {session.DocumentStore.Options.DatabaseSchemaName}.{Usage.Configuration.ClaimsTable} where voided and usage_id = any(@ids)";
-        command.Parameters.Add(new Npgsql.NpgsqlParameter("ids", usageIds));
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            voided.Add(reader.GetString(0));
-        }
-
-        return voided;
     }
 }

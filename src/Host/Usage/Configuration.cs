@@ -3,15 +3,11 @@ using ComputeLedger.Projections.Usage;
 using JasperFx.Events.Projections;
 using Marten;
 using Marten.Events.Daemon;
-using Weasel.Postgresql;
-using Weasel.Postgresql.Tables;
 
 namespace ComputeLedger.Host.Usage;
 
 public static class Configuration
 {
-    public const string ClaimsTable = "usage_claims";
-
     /// <summary>The async projection (a composite) behind chip spend, provider revenue and drawdown.</summary>
     public const string UsageProjection = "Usage";
 
@@ -55,21 +51,7 @@ public static class Configuration
         });
 
         // The idempotency claim of every usageId ever accepted, written in the same transaction as its event.
-        // It also keeps the record's current amount (0 once voided), an independent total for reconciliation.
-        var claims = new Table(new PostgresqlObjectName(options.DatabaseSchemaName, ClaimsTable, Weasel.Postgresql.SchemaUtils.IdentifierUsage.General));
-        claims.AddColumn<string>("usage_id").AsPrimaryKey();
-        claims.AddColumn<string>("fingerprint").NotNull();
-        claims.AddColumn<string>("commitment_id").NotNull();
-        claims.AddColumn<string>("stream_id").NotNull();
-        claims.AddColumn("amount", "numeric").NotNull();
-        claims.AddColumn<string>("currency").NotNull();
-        claims.AddColumn<bool>("voided").NotNull().DefaultValueByExpression("false");
-        // What consumption milestones sum, in valid-time order, inside the ingest transaction.
-        claims.AddColumn<string>("chip");
-        claims.AddColumn("chip_hours", "numeric");
-        claims.AddColumn("start", "timestamptz");
-        claims.AddColumn("recorded_at", "timestamptz").NotNull().DefaultValueByExpression("now()");
-        options.Storage.ExtendedSchemaObjects.Add(claims);
+        options.Storage.ExtendedSchemaObjects.Add(UsageClaims.Table(options.DatabaseSchemaName));
         return options;
     }
 }

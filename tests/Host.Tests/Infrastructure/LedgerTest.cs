@@ -49,14 +49,19 @@ public abstract class LedgerTest(LedgerFixture fixture) : IAsyncLifetime
 
     /// <summary>
     /// Every stored usage record as a row (usage_id, stream_id, chip, region, start, amount, price): a UsageRecorded
-    /// event holds many, a ChipHoursConsumed of an older ledger one.
+    /// event holds many (positional arrays, or objects as the first batch events were stored), a ChipHoursConsumed of an
+    /// older ledger one.
     /// </summary>
     public const string RecordsSql = """
-        select r->>'usageId' as usage_id, e.stream_id, r->>'chip' as chip, r->>'region' as region, r->>'start' as start,
-               (r->>'amount')::numeric as amount, (e.data->'rates'->((r->>'rate')::int)->>'price')::numeric as price
-        from ledger.mt_events e cross join lateral jsonb_array_elements(e.data->'records') r where e.type = 'usage_recorded'
+        select o->>'usageId' as usage_id, e.stream_id, o->>'chip' as chip, o->>'region' as region,
+               case jsonb_typeof(o->'start') when 'number' then to_timestamp((o->>'start')::numeric / 10000000) else (o->>'start')::timestamptz end as start,
+               (o->>'amount')::numeric as amount, (e.data->'rates'->((o->>'rate')::int)->>'price')::numeric as price
+        from ledger.mt_events e cross join lateral jsonb_array_elements(e.data->'records') r
+        cross join lateral (select case when jsonb_typeof(r) = 'array'
+            then jsonb_build_object('usageId', r->0, 'chip', r->1, 'region', r->2, 'start', r->4, 'rate', r->7, 'amount', r->8) else r end as o) n
+        where e.type = 'usage_recorded'
         union all
-        select data->>'usageId', stream_id, data->>'chip', data->>'region', data->>'start',
+        select data->>'usageId', stream_id, data->>'chip', data->>'region', (data->>'start')::timestamptz,
                (data->'amount'->>'amount')::numeric, (data->'pricePerChipHour'->>'amount')::numeric
         from ledger.mt_events where type = 'chip_hours_consumed'
         """;

@@ -2,7 +2,7 @@ using ComputeLedger.Ledger.Commitments;
 using ComputeLedger.Ledger.Commitments.TrackingConsumption;
 using Marten;
 using Wolverine;
-using Npgsql;
+using ComputeLedger.Host.Usage;
 
 namespace ComputeLedger.Host.Commitments.TrackingConsumption;
 
@@ -69,7 +69,7 @@ public static class ConsumptionMilestones
         foreach (var milestone in milestones)
         {
             var measure = ConsumptionMilestoneDecider.Measure(milestone);
-            totals[milestone.MilestoneId] = await Consumed(session, commitmentId, measure.Chips, measure.ByHours, ct);
+            totals[milestone.MilestoneId] = await UsageClaims.Consumed(session, commitmentId, measure.Chips, measure.ByHours, ct);
         }
 
         return totals;
@@ -77,52 +77,7 @@ public static class ConsumptionMilestones
 
     /// <summary>The crossing of a measure, from the usage claims; null if stored usage never reaches its threshold.</summary>
     internal static async Task<Crossing?> CrossingOf(IDocumentSession session, string commitmentId, ConsumptionMeasure measure, CancellationToken ct) =>
-        await Reaching(session, commitmentId, measure.Chips, measure.Threshold, measure.ByHours, measure.StartsBefore, ct) is { } reached
+        await UsageClaims.Reaching(session, commitmentId, measure.Chips, measure.Threshold, measure.ByHours, measure.StartsBefore, ct) is { } reached
             ? new Crossing(reached.UsageId, reached.Start)
             : null;
-
-    /// <summary>Cumulative consumption of a commitment (money, or chip-hours when <paramref name="byHours"/>) over the given chips (all when null), voids excluded.</summary>
-    internal static async Task<decimal> Consumed(IDocumentSession session, string commitmentId, IReadOnlyList<string>? chips, bool byHours, CancellationToken ct)
-    {
-        await using var command = ((NpgsqlConnection)session.Connection!).CreateCommand();
-        command.CommandText = $"""
-            select coalesce(sum({(byHours ? "chip_hours" : "amount")}), 0)
-            from {session.DocumentStore.Options.DatabaseSchemaName}.{Usage.Configuration.ClaimsTable}
-            where commitment_id = @commitment and not voided and (@all or lower(chip) = any(@chips))
-            """;
-        command.Parameters.Add(new NpgsqlParameter("commitment", commitmentId));
-        command.Parameters.Add(new NpgsqlParameter("all", chips is null));
-        command.Parameters.Add(new NpgsqlParameter("chips", (chips ?? []).Select(c => c.ToLowerInvariant()).ToArray()));
-        return (decimal)(await command.ExecuteScalarAsync(ct))!;
-    }
-
-    /// <summary>
-    /// The usage record at which cumulative consumption (money, or chip-hours when <paramref name="byHours"/>), summed in
-    /// valid-time order over the given chips (all when null), first reaches <paramref name="threshold"/>; null if it never does.
-    /// </summary>
-    internal static async Task<(string UsageId, Instant Start)?> Reaching(IDocumentSession session, string commitmentId, IReadOnlyList<string>? chips,
-        decimal threshold, bool byHours, Instant? startsBefore, CancellationToken ct)
-    {
-        await using var command = ((NpgsqlConnection)session.Connection!).CreateCommand();
-        command.CommandText = $"""
-            select usage_id, start from (
-                select usage_id, start, sum({(byHours ? "chip_hours" : "amount")}) over (order by start, usage_id) as reached
-                from {session.DocumentStore.Options.DatabaseSchemaName}.{Usage.Configuration.ClaimsTable}
-                where commitment_id = @commitment and not voided and start is not null and start < @before
-                  and (@all or lower(chip) = any(@chips))
-            ) cumulative
-            where reached >= @threshold
-            order by start, usage_id
-            limit 1
-            """;
-        command.Parameters.Add(new NpgsqlParameter("commitment", commitmentId));
-        command.Parameters.Add(new NpgsqlParameter("all", chips is null));
-        command.Parameters.Add(new NpgsqlParameter("chips", (chips ?? []).Select(c => c.ToLowerInvariant()).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter("threshold", threshold));
-        command.Parameters.Add(new NpgsqlParameter("before", (startsBefore ?? Instant.MaxValue).ToDateTimeOffset()));
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct)
-            ? (reader.GetString(0), Instant.FromDateTimeOffset(reader.GetFieldValue<DateTimeOffset>(1)))
-            : null;
-    }
 }

@@ -1,5 +1,6 @@
 using ComputeLedger.Ledger.Commitments.TrackingConsumption;
 using ComputeLedger.Projections.Usage;
+using ComputeLedger.Host.Usage;
 using Marten;
 using Wolverine;
 
@@ -22,7 +23,7 @@ public static class DrawdownMarks
 
         await CommitmentStream.DecideLocked(session, bus, drawdown.Id, state => DrawdownMarkDecider.Due(state, committed, viewed.Amount).Count > 0, async state =>
         {
-            var total = await ConsumptionMilestones.Consumed(session, state.Id, null, byHours: false, ct);
+            var total = await UsageClaims.Consumed(session, state.Id, null, byHours: false, ct);
             var crossings = new Dictionary<int, Crossing>();
             foreach (var mark in DrawdownMarkDecider.Due(state, committed, total))
             {

@@ -6,7 +6,6 @@ using ComputeLedger.Ledger.Usage.Correcting;
 using ComputeLedger.Host.Usage.Ingesting;
 using ComputeLedger.Projections.Catalog;
 using Marten;
-using Npgsql;
 using Wolverine;
 using Wolverine.Http;
 
@@ -69,18 +68,10 @@ public static class CorrectionEndpoints
     private static async Task<IResult> Decide(IDocumentSession session, IMessageBus bus, string usageId, Instant now,
         Func<UsageRecord, (RateBook Provider, RateBook Overrides), IReadOnlyList<object>> decide, CancellationToken ct)
     {
-        var schema = session.DocumentStore.Options.DatabaseSchemaName;
         await session.BeginTransactionAsync(ct);
-        var connection = (NpgsqlConnection)session.Connection!;
 
         // Locking the claim row serializes corrections of one record without blocking anything else.
-        string? streamId;
-        await using (var find = connection.CreateCommand())
-        {
-            find.CommandText = $"select stream_id from {schema}.{Configuration.ClaimsTable} where usage_id = @id for update";
-            find.Parameters.Add(new NpgsqlParameter("id", usageId));
-            streamId = await find.ExecuteScalarAsync(ct) as string;
-        }
+        var streamId = await UsageClaims.LockStream(session, usageId, ct);
 
         if (streamId is null)
         {
@@ -106,14 +97,7 @@ public static class CorrectionEndpoints
         if (events.Count > 0)
         {
             var after = UsageRecord.Fold(stream.Select(e => e.Data).Concat(events), usageId)!;
-            await using var update = connection.CreateCommand();
-            update.CommandText = $"update {schema}.{Configuration.ClaimsTable} set amount = @amount, voided = @voided, chip_hours = @hours, start = @start where usage_id = @id";
-            update.Parameters.Add(new NpgsqlParameter("amount", after.Voided ? 0m : after.Current.Amount.Amount));
-            update.Parameters.Add(new NpgsqlParameter("hours", after.Current.ChipHours));
-            update.Parameters.Add(new NpgsqlParameter("start", after.Current.Start.ToDateTimeOffset()));
-            update.Parameters.Add(new NpgsqlParameter("voided", after.Voided));
-            update.Parameters.Add(new NpgsqlParameter("id", usageId));
-            await update.ExecuteNonQueryAsync(ct);
+            await UsageClaims.Update(session, usageId, after.Voided ? 0m : after.Current.Amount.Amount, after.Voided, after.Current.ChipHours, after.Current.Start, ct);
             session.Events.Append(streamId, stream[^1].Version + events.Count, [.. events]);
             // A void can take consumption back under a threshold; a correction can also push it over one.
             await ConsumptionMilestones.Recheck(session, bus, record.CommitmentId, usageId, now, ct);

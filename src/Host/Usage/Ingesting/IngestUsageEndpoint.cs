@@ -7,9 +7,7 @@ using ComputeLedger.Ledger.Usage;
 using ComputeLedger.Projections.Catalog;
 using ComputeLedger.Projections.Commitments;
 using Marten;
-using Npgsql;
 using Wolverine;
-using NpgsqlTypes;
 using Wolverine.Http;
 
 namespace ComputeLedger.Host.Usage.Ingesting;
@@ -126,8 +124,11 @@ public static class IngestUsageEndpoint
             .ToDictionary(g => g.Key, g => $"usage:{g.Key}:{Guid.NewGuid():N}", StringComparer.Ordinal);
 
         await session.BeginTransactionAsync(ct);
-        var claimed = await Claim(session, valid, streams, ct);
-        var known = await KnownFingerprints(session, valid.Where(v => !claimed.Contains(v.Event.UsageId)).Select(v => v.Event.UsageId).ToArray(), ct);
+        var claimed = await UsageClaims.Claim(session, valid.Select(v => new UsageClaim(v.Event.UsageId, v.Fingerprint, v.Event.CommitmentId,
+            streams[v.Event.CommitmentId], v.Event.Amount.Amount, v.Event.Amount.Currency, v.Event.Chip, v.Event.ChipHours, v.Event.Start)).ToList(), ct);
+        var known = claimed.Count == valid.Count
+            ? []
+            : await UsageClaims.Fingerprints(session, valid.Where(v => !claimed.Contains(v.Event.UsageId)).Select(v => v.Event.UsageId).ToArray(), ct);
 
         var accepted = new List<ChipHoursConsumed>();
         foreach (var (index, consumed, fingerprint) in valid)
@@ -157,61 +158,5 @@ public static class IngestUsageEndpoint
 
         await session.SaveChangesAsync(ct);
         return new IngestResult(accepted.Count, duplicates, rejected.OrderBy(r => r.Index).ToList());
-    }
-
-    /// <summary>
-    /// Claims the usage ids in this transaction; returns those that were new. Ids are inserted in sorted order so two
-    /// batches claiming overlapping ids wait on each other instead of deadlocking.
-    /// </summary>
-    private static async Task<HashSet<string>> Claim(IDocumentSession session,
-        List<(int Index, ChipHoursConsumed Event, string Fingerprint)> valid, Dictionary<string, string> streams, CancellationToken ct)
-    {
-        var sorted = valid.OrderBy(v => v.Event.UsageId, StringComparer.Ordinal).ToList();
-        await using var command = ((NpgsqlConnection)session.Connection!).CreateCommand();
-        command.CommandText = $"""
-            insert into {session.DocumentStore.Options.DatabaseSchemaName}.{Configuration.ClaimsTable}
-                (usage_id, fingerprint, commitment_id, stream_id, amount, currency, chip, chip_hours, start)
-            select * from unnest(@ids, @fingerprints, @commitments, @streams, @amounts, @currencies, @chips, @hours, @starts)
-            on conflict (usage_id) do nothing
-            returning usage_id
-            """;
-        command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = sorted.Select(v => v.Event.UsageId).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("fingerprints", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = sorted.Select(v => v.Fingerprint).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("commitments", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = sorted.Select(v => v.Event.CommitmentId).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("streams", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = sorted.Select(v => streams[v.Event.CommitmentId]).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("amounts", NpgsqlDbType.Array | NpgsqlDbType.Numeric) { Value = sorted.Select(v => v.Event.Amount.Amount).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("currencies", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = sorted.Select(v => v.Event.Amount.Currency).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("chips", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = sorted.Select(v => v.Event.Chip).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("hours", NpgsqlDbType.Array | NpgsqlDbType.Numeric) { Value = sorted.Select(v => v.Event.ChipHours).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("starts", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = sorted.Select(v => v.Event.Start.ToDateTimeOffset()).ToArray() });
-
-        var claimed = new HashSet<string>(StringComparer.Ordinal);
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            claimed.Add(reader.GetString(0));
-        }
-
-        return claimed;
-    }
-
-    private static async Task<Dictionary<string, string>> KnownFingerprints(IDocumentSession session, string[] ids, CancellationToken ct)
-    {
-        var known = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (ids.Length == 0)
-        {
-            return known;
-        }
-
-        await using var command = ((NpgsqlConnection)session.Connection!).CreateCommand();
-        command.CommandText = $"select usage_id, fingerprint from {session.DocumentStore.Options.DatabaseSchemaName}.{Configuration.ClaimsTable} where usage_id = any(@ids)";
-        command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = ids });
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            known[reader.GetString(0)] = reader.GetString(1);
-        }
-
-        return known;
     }
 }

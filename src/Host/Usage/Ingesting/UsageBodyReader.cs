@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Text.Json;
+using System.Text.Unicode;
 using ComputeLedger.Host.Infrastructure;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -71,36 +73,98 @@ public static class UsageBodyReader
         return batch?.Records;
     }
 
+    /// <summary>
+    /// One record per line, parsed from the body's UTF-8 bytes as they arrive: no string per line, no second copy of the
+    /// body. A buffer holds the lines not yet parsed (it grows only for a line longer than itself, within the 16 MiB limit).
+    /// </summary>
     private static async Task<List<UsageRecordBody?>> ReadNdjson(Stream body, CancellationToken ct)
     {
-        var records = new List<UsageRecordBody?>();
-        using var reader = new StreamReader(body);
-        var lineNumber = 0;
-        while (await reader.ReadLineAsync(ct) is { } line)
+        var lines = new NdjsonLines();
+        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
         {
-            lineNumber++;
-            if (string.IsNullOrWhiteSpace(line))
+            int start = 0, end = 0;
+            while (lines.Records.Count <= IngestUsageEndpoint.MaxRecords)
             {
-                continue;
-            }
+                if (end == buffer.Length)
+                {
+                    var larger = start == 0 ? ArrayPool<byte>.Shared.Rent(buffer.Length * 2) : buffer;
+                    Buffer.BlockCopy(buffer, start, larger, 0, end - start);
+                    if (larger != buffer)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = larger;
+                    }
 
-            try
-            {
-                records.Add(JsonSerializer.Deserialize<UsageRecordBody>(line, Json.Options));
-            }
-            catch (JsonException e)
-            {
-                var (field, message) = JsonShape.Explain(typeof(UsageRecordBody), e, $"records[{records.Count}].");
-                throw new MalformedLineException(field, $"line {lineNumber}: {message}");
-            }
+                    (start, end) = (0, end - start);
+                }
 
-            if (records.Count > IngestUsageEndpoint.MaxRecords)
-            {
-                break;
+                var read = await body.ReadAsync(buffer.AsMemory(end), ct);
+                end += read;
+                start += lines.Parse(buffer.AsSpan(start, end - start), final: read == 0);
+                if (start == end)
+                {
+                    (start, end) = (0, 0);
+                }
+                if (read == 0)
+                {
+                    break;
+                }
             }
         }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
 
-        return records;
+        return lines.Records;
+    }
+
+    private sealed class NdjsonLines
+    {
+        private int _lineNumber;
+
+        public List<UsageRecordBody?> Records { get; } = [];
+
+        /// <summary>Parses the complete lines of <paramref name="text"/> (and the unterminated last one when <paramref name="final"/>); returns the bytes consumed.</summary>
+        public int Parse(ReadOnlySpan<byte> text, bool final)
+        {
+            var consumed = 0;
+            while (Records.Count <= IngestUsageEndpoint.MaxRecords)
+            {
+                var rest = text[consumed..];
+                var newline = rest.IndexOf((byte)'\n');
+                if (newline < 0 && (!final || rest.IsEmpty))
+                {
+                    break;
+                }
+
+                var line = newline < 0 ? rest : rest[..newline];
+                consumed += newline < 0 ? rest.Length : newline + 1;
+                _lineNumber++;
+                if (line.IndexOfAnyExcept(" \t\r"u8) < 0)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    if (!Utf8.IsValid(line))
+                    {
+                        throw new MalformedLineException($"records[{Records.Count}]", $"line {_lineNumber}: not valid UTF-8: send the text encoded as UTF-8.");
+                    }
+
+                    Records.Add(JsonSerializer.Deserialize<UsageRecordBody>(line, Json.Options));
+                }
+                catch (JsonException e)
+                {
+                    var (field, message) = JsonShape.Explain(typeof(UsageRecordBody), e, $"records[{Records.Count}].");
+                    throw new MalformedLineException(field, $"line {_lineNumber}: {message}");
+                }
+            }
+
+            return consumed;
+        }
     }
 
     private sealed class BodyTooLargeException : Exception;

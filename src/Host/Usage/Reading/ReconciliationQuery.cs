@@ -36,7 +36,7 @@ public static class ReconciliationQuery
         var revenue = ByCurrency(views.Revenue.Values.Select(r => (r.Revenue, r.Records)));
         var drawdown = ByCurrency(views.Drawdowns.Values.Where(d => d.Consumed is not null).Select(d => (d.Consumed!.Value, d.Records)));
         var accepted = axes!.IsNow
-            ? await AcceptedTotals(session, ct)
+            ? await UsageClaims.AcceptedTotals(session, Limits.MaxMoney, Limits.MaxChipHours, ct)
             : views.AcceptedByCurrency.ToDictionary(a => a.Key, a => (Sum: a.Value.Amount, a.Value.Records));
         var buckets = UsageHistory.IsWholeDay(axes.ValidBefore) && UsageHistory.IsWholeDay(axes.KnownBefore)
             ? (await UsageHistory.FromBuckets(session, axes, ct)).AcceptedByCurrency.ToDictionary(a => a.Key, a => (Sum: a.Value.Amount, a.Value.Records))
@@ -69,32 +69,4 @@ public static class ReconciliationQuery
     private static Dictionary<string, (decimal Sum, long Records)> ByCurrency(IEnumerable<(Money Amount, long Records)> rows) =>
         rows.GroupBy(r => r.Amount.Currency, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => (Sum: g.Sum(r => r.Amount.Amount), Records: g.Sum(r => r.Records)), StringComparer.Ordinal);
-
-    /// <summary>
-    /// From the claims table. Claims beyond the input limits (stored before they were enforced) are left out, as every
-    /// view refuses them (see <see cref="Countable"/>); the dead letters list them. Summed as numeric, so even such
-    /// claims cannot overflow the query.
-    /// </summary>
-    private static async Task<Dictionary<string, (decimal Sum, long Records)>> AcceptedTotals(IQuerySession session, CancellationToken ct)
-    {
-        await using var connection = session.DocumentStore.Storage.Database.CreateConnection();
-        await connection.OpenAsync(ct);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"""
-            select currency, coalesce(sum(amount), 0), count(*) filter (where not voided)
-            from {session.DocumentStore.Options.DatabaseSchemaName}.{Configuration.ClaimsTable}
-            where abs(amount) <= @maxAmount and (chip_hours is null or abs(chip_hours) <= @maxHours)
-            group by currency
-            """;
-        command.Parameters.Add(new Npgsql.NpgsqlParameter("maxAmount", Limits.MaxMoney));
-        command.Parameters.Add(new Npgsql.NpgsqlParameter("maxHours", Limits.MaxChipHours));
-        var totals = new Dictionary<string, (decimal, long)>(StringComparer.Ordinal);
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            totals[reader.GetString(0)] = (reader.GetDecimal(1), reader.GetInt64(2));
-        }
-
-        return totals;
-    }
 }

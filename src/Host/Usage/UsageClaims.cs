@@ -1,0 +1,269 @@
+using Marten;
+using Npgsql;
+using NpgsqlTypes;
+using Weasel.Postgresql;
+using Weasel.Postgresql.Tables;
+
+namespace ComputeLedger.Host.Usage;
+
+/// <summary>One accepted record as its claim stores it; <see cref="StreamId"/> is the stream that holds its event.</summary>
+public readonly record struct UsageClaim(
+    string UsageId, string Fingerprint, string CommitmentId, string StreamId, decimal Amount, string Currency, string Chip, decimal ChipHours, Instant Start);
+
+/// <summary>
+/// The <c>usage_claims</c> table: its definition and every statement against it. A claim is the idempotency key of a
+/// usageId ever accepted, written in the same transaction as its event; it also keeps the record's current amount
+/// (0 once voided) and what consumption milestones sum, an independent total for reconciliation.
+/// </summary>
+public static class UsageClaims
+{
+    public const string TableName = "usage_claims";
+
+    private const string Columns = "usage_id, fingerprint, commitment_id, stream_id, amount, currency, chip, chip_hours, start";
+
+    public static Table Table(string schema)
+    {
+        var claims = new Table(new PostgresqlObjectName(schema, TableName, Weasel.Postgresql.SchemaUtils.IdentifierUsage.General));
+        claims.AddColumn<string>("usage_id").AsPrimaryKey();
+        claims.AddColumn<string>("fingerprint").NotNull();
+        claims.AddColumn<string>("commitment_id").NotNull();
+        claims.AddColumn<string>("stream_id").NotNull();
+        claims.AddColumn("amount", "numeric").NotNull();
+        claims.AddColumn<string>("currency").NotNull();
+        claims.AddColumn<bool>("voided").NotNull().DefaultValueByExpression("false");
+        // What consumption milestones sum, in valid-time order, inside the ingest transaction.
+        claims.AddColumn<string>("chip");
+        claims.AddColumn("chip_hours", "numeric");
+        claims.AddColumn("start", "timestamptz");
+        claims.AddColumn("recorded_at", "timestamptz").NotNull().DefaultValueByExpression("now()");
+        return claims;
+    }
+
+    private static string Qualified(IQuerySession session) => $"{session.DocumentStore.Options.DatabaseSchemaName}.{TableName}";
+
+    private static NpgsqlConnection Connection(IDocumentSession session) => (NpgsqlConnection)session.Connection!;
+
+    /// <summary>
+    /// Claims the records in the session's open transaction; returns the usage ids that were new (the others were claimed
+    /// before, by an earlier batch or a concurrent one that committed first). Rows go in sorted by usageId, so two
+    /// batches claiming overlapping ids wait on each other instead of deadlocking.
+    /// <para>
+    /// The common case, no id claimed before, is one binary COPY straight into the table (the physical floor: no array
+    /// parameters to unpack, no speculative insertion per row), under a savepoint. If any id is taken, the COPY fails
+    /// whole with a unique violation, the savepoint undoes it, and one <c>insert … on conflict do nothing returning</c>
+    /// claims what is still free. Either way the claim commits or rolls back with the batch's events.
+    /// </para>
+    /// </summary>
+    public static async Task<HashSet<string>> Claim(IDocumentSession session, List<UsageClaim> claims, CancellationToken ct)
+    {
+        claims.Sort((a, b) => string.CompareOrdinal(a.UsageId, b.UsageId));
+        var connection = Connection(session);
+        await Execute(connection, "savepoint usage_claim", ct);
+        try
+        {
+            await Copy(connection, Qualified(session), claims, ct);
+            await Execute(connection, "release savepoint usage_claim", ct);
+            return claims.Select(c => c.UsageId).ToHashSet(StringComparer.Ordinal);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            await Execute(connection, "rollback to savepoint usage_claim", ct);
+        }
+
+        return await InsertFree(connection, Qualified(session), claims, ct);
+    }
+
+    private static async Task Copy(NpgsqlConnection connection, string table, List<UsageClaim> claims, CancellationToken ct)
+    {
+        await using var writer = await connection.BeginBinaryImportAsync($"copy {table} ({Columns}) from stdin (format binary)", ct);
+        foreach (var c in claims)
+        {
+            await writer.StartRowAsync(ct);
+            await writer.WriteAsync(c.UsageId, NpgsqlDbType.Text, ct);
+            await writer.WriteAsync(c.Fingerprint, NpgsqlDbType.Text, ct);
+            await writer.WriteAsync(c.CommitmentId, NpgsqlDbType.Text, ct);
+            await writer.WriteAsync(c.StreamId, NpgsqlDbType.Text, ct);
+            await writer.WriteAsync(c.Amount, NpgsqlDbType.Numeric, ct);
+            await writer.WriteAsync(c.Currency, NpgsqlDbType.Text, ct);
+            await writer.WriteAsync(c.Chip, NpgsqlDbType.Text, ct);
+            await writer.WriteAsync(c.ChipHours, NpgsqlDbType.Numeric, ct);
+            await writer.WriteAsync(c.Start.ToDateTimeUtc(), NpgsqlDbType.TimestampTz, ct);
+        }
+
+        await writer.CompleteAsync(ct);
+    }
+
+    private static async Task<HashSet<string>> InsertFree(NpgsqlConnection connection, string table, List<UsageClaim> claims, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            insert into {table} ({Columns})
+            select * from unnest(@ids, @fingerprints, @commitments, @streams, @amounts, @currencies, @chips, @hours, @starts)
+            on conflict (usage_id) do nothing
+            returning usage_id
+            """;
+        command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = claims.Select(c => c.UsageId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("fingerprints", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = claims.Select(c => c.Fingerprint).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("commitments", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = claims.Select(c => c.CommitmentId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("streams", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = claims.Select(c => c.StreamId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("amounts", NpgsqlDbType.Array | NpgsqlDbType.Numeric) { Value = claims.Select(c => c.Amount).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("currencies", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = claims.Select(c => c.Currency).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("chips", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = claims.Select(c => c.Chip).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("hours", NpgsqlDbType.Array | NpgsqlDbType.Numeric) { Value = claims.Select(c => c.ChipHours).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("starts", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = claims.Select(c => c.Start.ToDateTimeUtc()).ToArray() });
+
+        var claimed = new HashSet<string>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            claimed.Add(reader.GetString(0));
+        }
+
+        return claimed;
+    }
+
+    /// <summary>The stored fingerprints of the given usage ids (those claimed before), to tell a duplicate from a clash.</summary>
+    public static async Task<Dictionary<string, string>> Fingerprints(IDocumentSession session, string[] usageIds, CancellationToken ct)
+    {
+        var known = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (usageIds.Length == 0)
+        {
+            return known;
+        }
+
+        await using var command = Connection(session).CreateCommand();
+        command.CommandText = $"select usage_id, fingerprint from {Qualified(session)} where usage_id = any(@ids)";
+        command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = usageIds });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            known[reader.GetString(0)] = reader.GetString(1);
+        }
+
+        return known;
+    }
+
+    /// <summary>Locks the claim of a usage id for the rest of the transaction (corrections of one record serialize on it); the stream holding its event, or null if none was ever accepted.</summary>
+    public static async Task<string?> LockStream(IDocumentSession session, string usageId, CancellationToken ct)
+    {
+        await using var command = Connection(session).CreateCommand();
+        command.CommandText = $"select stream_id from {Qualified(session)} where usage_id = @id for update";
+        command.Parameters.Add(new NpgsqlParameter("id", usageId));
+        return await command.ExecuteScalarAsync(ct) as string;
+    }
+
+    /// <summary>Keeps a claim's figures those of the record's current state after a void or correction (amount 0 once voided).</summary>
+    public static async Task Update(IDocumentSession session, string usageId, decimal amount, bool voided, decimal chipHours, Instant start, CancellationToken ct)
+    {
+        await using var command = Connection(session).CreateCommand();
+        command.CommandText = $"update {Qualified(session)} set amount = @amount, voided = @voided, chip_hours = @hours, start = @start where usage_id = @id";
+        command.Parameters.Add(new NpgsqlParameter("amount", amount));
+        command.Parameters.Add(new NpgsqlParameter("hours", chipHours));
+        command.Parameters.Add(new NpgsqlParameter("start", start.ToDateTimeOffset()));
+        command.Parameters.Add(new NpgsqlParameter("voided", voided));
+        command.Parameters.Add(new NpgsqlParameter("id", usageId));
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Cumulative consumption of a commitment (money, or chip-hours when <paramref name="byHours"/>) over the given chips (all when null), voids excluded.</summary>
+    public static async Task<decimal> Consumed(IDocumentSession session, string commitmentId, IReadOnlyList<string>? chips, bool byHours, CancellationToken ct)
+    {
+        await using var command = Connection(session).CreateCommand();
+        command.CommandText = $"""
+            select coalesce(sum({(byHours ? "chip_hours" : "amount")}), 0)
+            from {Qualified(session)}
+            where commitment_id = @commitment and not voided and (@all or lower(chip) = any(@chips))
+            """;
+        command.Parameters.Add(new NpgsqlParameter("commitment", commitmentId));
+        command.Parameters.Add(new NpgsqlParameter("all", chips is null));
+        command.Parameters.Add(new NpgsqlParameter("chips", (chips ?? []).Select(c => c.ToLowerInvariant()).ToArray()));
+        return (decimal)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>
+    /// The usage record at which cumulative consumption (money, or chip-hours when <paramref name="byHours"/>), summed in
+    /// valid-time order over the given chips (all when null), first reaches <paramref name="threshold"/>; null if it never does.
+    /// </summary>
+    public static async Task<(string UsageId, Instant Start)?> Reaching(IDocumentSession session, string commitmentId, IReadOnlyList<string>? chips,
+        decimal threshold, bool byHours, Instant? startsBefore, CancellationToken ct)
+    {
+        await using var command = Connection(session).CreateCommand();
+        command.CommandText = $"""
+            select usage_id, start from (
+                select usage_id, start, sum({(byHours ? "chip_hours" : "amount")}) over (order by start, usage_id) as reached
+                from {Qualified(session)}
+                where commitment_id = @commitment and not voided and start is not null and start < @before
+                  and (@all or lower(chip) = any(@chips))
+            ) cumulative
+            where reached >= @threshold
+            order by start, usage_id
+            limit 1
+            """;
+        command.Parameters.Add(new NpgsqlParameter("commitment", commitmentId));
+        command.Parameters.Add(new NpgsqlParameter("all", chips is null));
+        command.Parameters.Add(new NpgsqlParameter("chips", (chips ?? []).Select(c => c.ToLowerInvariant()).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter("threshold", threshold));
+        command.Parameters.Add(new NpgsqlParameter("before", (startsBefore ?? Instant.MaxValue).ToDateTimeOffset()));
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct)
+            ? (reader.GetString(0), Instant.FromDateTimeOffset(reader.GetFieldValue<DateTimeOffset>(1)))
+            : null;
+    }
+
+    /// <summary>
+    /// Accepted totals per currency: Σ current amounts and the records not voided. Claims beyond the input limits (stored
+    /// before they were enforced) are left out, as every view refuses them; summed as numeric, so they cannot overflow.
+    /// </summary>
+    public static async Task<Dictionary<string, (decimal Sum, long Records)>> AcceptedTotals(IQuerySession session, decimal maxAmount, decimal maxChipHours, CancellationToken ct)
+    {
+        await using var connection = session.DocumentStore.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            select currency, coalesce(sum(amount), 0), count(*) filter (where not voided)
+            from {Qualified(session)}
+            where abs(amount) <= @maxAmount and (chip_hours is null or abs(chip_hours) <= @maxHours)
+            group by currency
+            """;
+        command.Parameters.Add(new NpgsqlParameter("maxAmount", maxAmount));
+        command.Parameters.Add(new NpgsqlParameter("maxHours", maxChipHours));
+        var totals = new Dictionary<string, (decimal, long)>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            totals[reader.GetString(0)] = (reader.GetDecimal(1), reader.GetInt64(2));
+        }
+
+        return totals;
+    }
+
+    /// <summary>Which of the given usage ids are voided.</summary>
+    public static async Task<HashSet<string>> Voided(IQuerySession session, string[] usageIds, CancellationToken ct)
+    {
+        var voided = new HashSet<string>(StringComparer.Ordinal);
+        if (usageIds.Length == 0)
+        {
+            return voided;
+        }
+
+        await using var connection = session.DocumentStore.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"select usage_id from {Qualified(session)} where voided and usage_id = any(@ids)";
+        command.Parameters.Add(new NpgsqlParameter("ids", usageIds));
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            voided.Add(reader.GetString(0));
+        }
+
+        return voided;
+    }
+
+    private static async Task Execute(NpgsqlConnection connection, string sql, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(ct);
+    }
+}

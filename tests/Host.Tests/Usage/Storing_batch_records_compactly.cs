@@ -1,0 +1,64 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ComputeLedger.Host.Infrastructure;
+using ComputeLedger.Host.Tests.Infrastructure;
+using ComputeLedger.Ledger.Usage;
+using Marten;
+using NodaTime;
+using Shouldly;
+
+namespace ComputeLedger.Host.Tests.Usage;
+
+/// <summary>
+/// The records of a stored UsageRecorded are positional arrays (what PostgreSQL parses per record on ingest), they read
+/// back exactly, and a batch event stored by the release before, with its records as objects, still reads the same.
+/// </summary>
+public class Storing_batch_records_compactly(LedgerFixture fixture) : UsageTest(fixture)
+{
+    private async Task<(string Id, UsageRecorded Event)> StoredBatch()
+    {
+        await using var session = Fixture.Store.QuerySession();
+        var e = (await session.Events.QueryAllRawEvents().Where(x => x.EventTypeName == "usage_recorded").ToListAsync(TestContext.Current.CancellationToken)).ShouldHaveSingleItem();
+        return (e.Id.ToString(), (UsageRecorded)e.Data);
+    }
+
+    [Fact]
+    public async Task Records_are_stored_as_arrays_and_read_back_exactly()
+    {
+        (await Post(Record("c-1", 2.5m, start: "2025-07-01T00:00:00Z", end: "2025-07-01T01:00:00Z"),
+            Record("c-2", 0.125m, chip: "Inferentia2", region: null, start: "2025-07-01T00:00:00.123456789Z", end: "2025-07-01T01:00:00.5Z", tokens: 9_000_000_000L)))
+            .Json["accepted"]!.GetValue<int>().ShouldBe(2);
+        var (id, stored) = await StoredBatch();
+
+        var data = JsonNode.Parse((string)(await Sql($"select data::text from ledger.mt_events where id = '{id}'"))!)!;
+        var records = data["records"]!.AsArray();
+        records[0]!.ShouldBeOfType<JsonArray>().Count.ShouldBe(9);
+        var (hour, next) = (Instant.FromUtc(2025, 7, 1, 0, 0).ToUnixTimeTicks(), Instant.FromUtc(2025, 7, 1, 1, 0).ToUnixTimeTicks());
+        records[0]!.ToJsonString().ShouldBe($"""["c-1","Trainium2","us-east-1",2.5,{hour},{next},null,0,8.75]""");
+        // Finer than 100 ns is kept exactly, as an ISO string.
+        records[1]![4]!.GetValue<string>().ShouldBe("2025-07-01T00:00:00.123456789Z");
+
+        stored.Records.ShouldBe([
+            new RecordedUsage("c-1", "Trainium2", "us-east-1", 2.5m, Instant.FromUtc(2025, 7, 1, 0, 0), Instant.FromUtc(2025, 7, 1, 1, 0), null, 0, 8.75m),
+            new RecordedUsage("c-2", "Inferentia2", null, 0.125m, Instant.FromUtc(2025, 7, 1, 0, 0).PlusNanoseconds(123_456_789),
+                Instant.FromUtc(2025, 7, 1, 1, 0).PlusNanoseconds(500_000_000), 9_000_000_000L, 1, 0.16m),
+        ]);
+    }
+
+    [Fact]
+    public async Task A_batch_stored_with_records_as_objects_reads_the_same()
+    {
+        (await Post(Record("o-1", 2m), Record("o-2", 1m, chip: "Inferentia2", region: null, tokens: 42))).Json["accepted"]!.GetValue<int>().ShouldBe(2);
+        var (id, stored) = await StoredBatch();
+
+        // What the release before wrote: the store's JSON dialect without the compact layout, so each record an object.
+        var objects = JsonSerializer.Serialize(stored, Json.Options);
+        JsonNode.Parse(objects)!["records"]![0].ShouldBeOfType<JsonObject>();
+        await Sql($"update ledger.mt_events set data = '{objects.Replace("'", "''", StringComparison.Ordinal)}'::jsonb where id = '{id}'");
+
+        var (_, reread) = await StoredBatch();
+        reread.Records.ShouldBe(stored.Records);
+        reread.Rates.ShouldBe(stored.Rates);
+        (reread with { Records = stored.Records, Rates = stored.Rates }).ShouldBe(stored);
+    }
+}
