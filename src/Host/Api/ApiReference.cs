@@ -111,7 +111,8 @@ public static class ApiReference
         ["RevokeMilestone"] = new(Deals, "Revoke a milestone", "Takes back an achieved milestone, with a reason (admin).", typeof(EligibilityResponse), Write),
         ["ReleaseTranche"] = new(Deals, "Release a tranche", "Releases an eligible tranche's money on a date (admin).", typeof(EligibilityResponse), Write),
         ["IngestUsage"] = new(Usage, "Ingest usage records",
-            "Up to 10,000 records per call, as a JSON object `{\"records\": [...]}` or as NDJSON (one record per line, `Content-Type: application/x-ndjson`). " +
+            "Up to 10,000 records per call, as a JSON object `{\"records\": [...]}`, as NDJSON (one record per line, `Content-Type: application/x-ndjson`), " +
+            "or as CloudEvents 1.0 of type compute.usage.v1 (`application/cloudevents-batch+json` or `application/cloudevents+json`; usageId derived from source and id). " +
             "Each record is accepted, a duplicate of an earlier usageId, or rejected with its errors; nothing of a rejected record is stored (admin, or an ingest key for its own provider).",
             typeof(IngestResult), [400, 401, 403, 413, 503], Body: typeof(UsageBatchBody), Ndjson: true),
         ["VoidUsage"] = new(Usage, "Void a usage record", "Takes a recorded usage record out of every figure, with a reason; its lineage keeps both (admin).",
@@ -155,7 +156,10 @@ public static class ApiReference
             typeof(ReconciliationResponse), Read),
         ["ListDeadLetters"] = new(Operations_, "List dead letters", "Messages the ledger could not handle, newest first (admin).", typeof(DeadLettersResponse), Read),
         ["ExportFocus"] = new(Operations_, "Export usage as FOCUS CSV",
-            "Usage between two dates (inclusive) as FinOps FOCUS rows, streamed as CSV.", typeof(string), Read, ResponseMedia: "text/csv"),
+            "Usage between two dates (inclusive) as FinOps FOCUS rows, streamed as CSV, with FOCUS 1.3's commitment columns and ContractApplied.", typeof(string), Read, ResponseMedia: "text/csv"),
+        ["ExportContractCommitments"] = new(Operations_, "Export contract commitments as FOCUS CSV",
+            "The signed compute commitments whose term meets the dates, as FOCUS 1.3 Contract Commitment rows (a compute line and a line per tranche), " +
+            "joinable to the usage export through ContractApplied.", typeof(string), Read, ResponseMedia: "text/csv"),
     };
 
     private const string Introduction = """
