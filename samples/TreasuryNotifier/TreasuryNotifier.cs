@@ -18,9 +18,34 @@ namespace ComputeLedger.Samples.TreasuryNotifier;
 /// </summary>
 public static class TreasuryNotifierSetup
 {
+    /// <summary>
+    /// The ledger's database, chosen as ./ledger chooses it: Treasury:Postgres when given, else LEDGER_POSTGRES, else
+    /// run.sh's local cluster on 127.0.0.1 at LEDGER_PG_PORT (default 55432).
+    /// </summary>
+    public static string LedgerDatabase(IConfiguration configuration)
+    {
+        if (configuration["Treasury:Postgres"] is { Length: > 0 } explicitly)
+        {
+            return explicitly;
+        }
+
+        if (Environment.GetEnvironmentVariable("LEDGER_POSTGRES") is { Length: > 0 } ledger)
+        {
+            return ledger;
+        }
+
+        var port = Environment.GetEnvironmentVariable("LEDGER_PG_PORT") is { Length: > 0 } p ? p : "55432";
+        if (!int.TryParse(port, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) || number is < 1 or > 65535)
+        {
+            throw new InvalidOperationException($"LEDGER_PG_PORT must be a TCP port (1-65535); got '{port}'.");
+        }
+
+        return $"Host=127.0.0.1;Port={number};Username=postgres;Database=ledger";
+    }
+
     public static IHostApplicationBuilder UseTreasuryNotifier(this IHostApplicationBuilder builder, IConfiguration configuration)
     {
-        var postgres = configuration["Treasury:Postgres"] ?? throw new InvalidOperationException("Treasury:Postgres (a connection string to the ledger's database) is required.");
+        var postgres = LedgerDatabase(configuration);
         // Made by the container, so the container disposes it with the host.
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
         builder.Services.AddSingleton<ReceivedLog>();

@@ -30,7 +30,8 @@ if (AnalystCli.Handles(args))
 builder.Host.ApplyJasperFxExtensions();
 
 builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddSingleton<IClock>(services => new TimeProviderClock(services.GetRequiredService<TimeProvider>()));
+builder.Services.AddSingleton(services => new LedgerTime(services.GetRequiredService<TimeProvider>()));
+builder.Services.AddSingleton<IClock>(services => new TimeProviderClock(services.GetRequiredService<LedgerTime>()));
 builder.Services.AddMarten(services =>
     {
         var options = new StoreOptions();
@@ -44,7 +45,7 @@ builder.Services.AddMarten(services =>
         });
         options.Events.StreamIdentity = StreamIdentity.AsString;
         // Event timestamps are the known-time axis; they come from the same clock as every decision.
-        options.Events.TimeProvider = services.GetRequiredService<TimeProvider>();
+        options.Events.TimeProvider = services.GetRequiredService<LedgerTime>();
         options.AddCatalog();
         options.AddCommitments();
         options.AddUsage();

@@ -137,6 +137,20 @@ public static partial class Limits
     public static string? Tokens(long tokens) =>
         tokens is < 0 or > MaxTokens ? $"must be between 0 and 1000000000000000 (10^15) per record; got {tokens}." : null;
 
+    /// <summary>The largest chip figure (TFLOPS, milliseconds, TFLOPS per watt) the catalog takes: 10^6.</summary>
+    public const decimal MaxChipFigure = 1_000_000m;
+
+    /// <summary>A chip figure: greater than 0, at most 10^6, at most 6 decimals.</summary>
+    public static string? ChipFigure(decimal value)
+    {
+        if (value <= 0 || value > MaxChipFigure)
+        {
+            return $"must be greater than 0 and at most 1000000 (10^6); got {value.ToString(CultureInfo.InvariantCulture)}. Leave it out when unknown.";
+        }
+
+        return decimal.Round(value, 6) != value ? $"has more than 6 decimals; got {value.ToString(CultureInfo.InvariantCulture)}." : null;
+    }
+
     public static string? Date(LocalDate date) =>
         date < FirstDate || date > LastDate ? $"must be between 2000-01-01 and 2100-12-31; got {date:yyyy-MM-dd}." : null;
 

@@ -10,6 +10,7 @@ public static class Configuration
     public static StoreOptions AddCatalog(this StoreOptions options)
     {
         options.Events.MapEventType<ChipAdded>("chip_added");
+        options.Events.MapEventType<ChipSpecsPublished>("chip_specs_published");
         options.Events.MapEventType<RateCardPublished>("rate_card_published");
 
         // Inline: tiny reference data that every ingest batch reads back immediately.

@@ -40,6 +40,10 @@ public static class Fields
         return Report(field, Limits.Date(date), errors) ? date : null;
     }
 
+    /// <summary>An optional chip figure (TFLOPS, milliseconds, TFLOPS per watt): left out when unknown, else within <see cref="Limits.ChipFigure"/>.</summary>
+    public static decimal? ChipFigure(decimal? value, string field, List<(string, string)> errors) =>
+        value is { } v ? (Report(field, Limits.ChipFigure(v), errors) ? v : null) : null;
+
     public static Money? Money(MoneyBody? value, string field, List<(string, string)> errors, Precision precision = Precision.Settled)
     {
         if (value is null)

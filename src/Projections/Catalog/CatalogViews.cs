@@ -14,11 +14,20 @@ public sealed class ChipView
     public string? Description { get; set; }
     public Instant AddedAt { get; set; }
 
+    /// <summary>Every publication of the chip's figures, in the order recorded (effective-dated reference data).</summary>
+    public List<ChipSpecsPublished> Specs { get; set; } = [];
+
     public static string StreamOf(string name) => $"chip:{name.ToLowerInvariant()}";
 }
 
 public sealed partial class ChipViewProjection : SingleStreamProjection<ChipView, string>
 {
+    private static ChipView With(ChipView chip, ChipSpecsPublished published)
+    {
+        chip.Specs.Add(published);
+        return chip;
+    }
+
     public override ChipView? Evolve(ChipView? snapshot, string id, IEvent e) => e.Data switch
     {
         ChipAdded added => new ChipView
@@ -30,6 +39,7 @@ public sealed partial class ChipViewProjection : SingleStreamProjection<ChipView
             Description = added.Chip.Description,
             AddedAt = added.RecordedAt,
         },
+        ChipSpecsPublished published when snapshot is not null => With(snapshot, published),
         _ => snapshot,
     };
 }

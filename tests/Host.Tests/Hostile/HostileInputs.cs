@@ -53,7 +53,8 @@ public static class HostileInputs
             {
                 "/api/commitments", $"/api/commitments/{Deal}/eligibility", "/api/spend/chips?from=2025-01&to=2025-12", "/api/revenue/providers?from=2025-01&to=2025-12",
                 $"/api/commitments/{Deal}/drawdown", "/api/reconciliation", $"/api/explain/tranches/{Deal}/{Eligible}", "/api/explain/spend/AWS/Trainium2/2025-07",
-                "/api/explain/revenue/AWS/2025-07",
+                "/api/explain/revenue/AWS/2025-07", "/api/economics/chips?from=2025-01&to=2025-12&provider=AWS", "/api/deals",
+                "/api/revenue/providers/yearly?from=2024&to=2026&provider=AWS",
             }.Select(p => new HostileCase("control", "GET", $"{p}{(p.Contains('?', StringComparison.Ordinal) ? '&' : '?')}asOf=2025-12-31&knownAt=2100-01-01", null, Analyst, Expect.Accepted)),
             new HostileCase("control", "GET", "/api/restatements?knownFrom=2025-01-01&knownTo=2100-01-01", null, Analyst, Expect.Accepted),
             new HostileCase("control", "GET", "/api/explain/spend/AWS/Trainium2/2025-07?limit=1000&asOf=2025-12-31T12:00:00Z", null, Analyst, Expect.Accepted),
@@ -69,7 +70,11 @@ public static class HostileInputs
             new("control", "POST", $"/api/commitments/{Deal}/tranches/{Eligible}/release", """{ "releasedOn": "2025-07-15" }""", Admin, Expect.Accepted),
             new("control", "POST", $"/api/commitments/{Deal}/milestones/{Achieved}/revoke", """{ "reason": "paper retracted" }""", Admin, Expect.Accepted),
         ],
-        "chips" => [new("control", "POST", "/api/chips", """{ "name": "HX-control", "vendor": "NVIDIA", "purpose": "training", "description": "a chip" }""", Admin, Expect.Accepted)],
+        "chips" =>
+        [
+            new("control", "POST", "/api/chips", """{ "name": "HX-control", "vendor": "NVIDIA", "purpose": "training", "description": "a chip" }""", Admin, Expect.Accepted),
+            new("control", "POST", "/api/chips/Trainium2/specs", SpecsBody, Admin, Expect.Accepted),
+        ],
         "rates" =>
         [
             new("control", "POST", "/api/providers/AWS/rates", RatesBody, Admin, Expect.Accepted),
@@ -290,6 +295,9 @@ public static class HostileInputs
             ($"/api/commitments/{Deal}/eligibility", ["asOf", "knownAt"], [], [], []),
             ("/api/spend/chips", ["asOf", "knownAt"], ["from", "to"], [], ["provider", "chip"]),
             ("/api/revenue/providers", ["asOf", "knownAt"], ["from", "to"], [], ["provider"]),
+            ("/api/economics/chips", ["asOf", "knownAt"], ["from", "to"], [], ["provider"]),
+            ("/api/deals", ["asOf", "knownAt"], [], [], []),
+            ("/api/revenue/providers/yearly", ["asOf", "knownAt"], [], [], ["provider"]),
             ($"/api/commitments/{Deal}/drawdown", ["asOf", "knownAt"], [], [], []),
             ("/api/reconciliation", ["asOf", "knownAt"], [], [], []),
             ("/api/restatements?knownFrom=2025-01-01", ["knownTo"], [], [], []),
@@ -337,6 +345,18 @@ public static class HostileInputs
                 }
             }
         }
+
+        // Yearly revenue takes years (yyyy, 2000-2100), not months.
+        string[] yearGarbage = ["0", "1999", "2101", "9999", "-2025", "2025-01", "20 25", "\uff12\uff10\uff12\uff15", "1e3", "0x7e9", "lots", "\u0000", "%", Long(3000, r)];
+        foreach (var parameter in new[] { "from", "to" })
+        {
+            foreach (var value in yearGarbage)
+            {
+                yield return Get($"{parameter}={Show(value)}", Query("/api/revenue/providers/yearly", parameter, value), parameter);
+            }
+        }
+
+        yield return Get("from after to", "/api/revenue/providers/yearly?from=2026&to=2025", "to");
 
         // Lineage paging: a page size and an opaque cursor.
         string[] pageGarbage = ["0", "1001", "-1", "1e3", "NaN", "0x10", "99999999999999999999", "lots", "\u0000", "%", "\u202e", Long(3000, r),
@@ -584,7 +604,42 @@ public static class HostileInputs
         {
             yield return new HostileCase(kind, "POST", "/api/chips", text, Admin, Expect.Refused, null, contentType);
         }
+
+        // Chip figures: each bounded (greater than 0, at most 10^6, 6 decimals), money as everywhere, a date, some text.
+        (string Kind, string Json)[] badFigures =
+        [
+            ("0", "0"), ("negative", "-1"), ("just over 10^6", "1000000.000001"), ("1e28", "1e28"), ("beyond decimal (1e400)", "1e400"),
+            ("with 7 decimals", "1.1234567"), ("\"lots\"", "\"lots\""), ("boolean", "true"), ("object", "{}"),
+        ];
+        (string Path, IEnumerable<(string Kind, string Json)> Values)[] specSlots =
+        [
+            ("effectiveFrom", BadDates("effectiveFrom")),
+            ("fp16Tflops", badFigures.Select(f => ($"fp16Tflops {f.Kind}", f.Json))),
+            ("inferenceLatencyMs", badFigures.Select(f => ($"inferenceLatencyMs {f.Kind}", f.Json))),
+            ("tflopsPerWatt", badFigures.Select(f => ($"tflopsPerWatt {f.Kind}", f.Json))),
+            ("listCostPer1MTokens", BadMoney("listCostPer1MTokens", r)),
+            ("source", BadText("source", r, required: false)),
+        ];
+        foreach (var (path, values) in specSlots)
+        {
+            foreach (var (kind, json) in values)
+            {
+                yield return new HostileCase(kind, "POST", "/api/chips/Trainium2/specs", J.With(J.Obj(SpecsBody), path, J.Raw(json)).ToJsonString(), Admin, Expect.Refused, path);
+            }
+        }
+
+        yield return new HostileCase("specs without effectiveFrom", "POST", "/api/chips/Trainium2/specs",
+            J.With(J.Obj(SpecsBody), "effectiveFrom", null, remove: true).ToJsonString(), Admin, Expect.Refused, "effectiveFrom");
+        yield return new HostileCase("specs without any figure", "POST", "/api/chips/Trainium2/specs", """{ "effectiveFrom": "2025-01-01" }""", Admin, Expect.Refused, "fp16Tflops");
+        yield return new HostileCase("specs of an unknown chip", "POST", "/api/chips/NoSuchChip/specs", SpecsBody, Admin, Expect.Refused);
+        yield return new HostileCase("specs of a malformed chip name", "POST", "/api/chips/%25%27x/specs", SpecsBody, Admin, Expect.Refused);
+        foreach (var (kind, text, contentType) in BadBodies(J.Obj(SpecsBody), r))
+        {
+            yield return new HostileCase($"specs: {kind}", "POST", "/api/chips/Trainium2/specs", text, Admin, Expect.Refused, null, contentType);
+        }
     }
+
+    public const string SpecsBody = """{ "effectiveFrom": "2025-01-01", "fp16Tflops": 800, "inferenceLatencyMs": 45, "listCostPer1MTokens": { "amount": 1.50, "currency": "USD" }, "tflopsPerWatt": 2.1, "source": "a sheet" }""";
 
     // ---------- rate cards ----------
 

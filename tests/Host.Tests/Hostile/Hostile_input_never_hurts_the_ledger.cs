@@ -346,6 +346,7 @@ public sealed class Hostile_input_never_hurts_the_ledger(LedgerFixture shared, H
                  {
                      "/api/reconciliation", "/api/commitments", "/api/chips", "/api/webhooks", "/api/providers/AWS/rates",
                      "/api/spend/chips?from=2000-01&to=2100-12", "/api/revenue/providers", $"/api/commitments/{HostileInputs.Deal}/eligibility",
+                     "/api/deals", "/api/economics/chips", "/api/revenue/providers/yearly",
                  })
         {
             var reply = await admin.GetJson(path);

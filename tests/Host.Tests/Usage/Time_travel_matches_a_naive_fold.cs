@@ -169,6 +169,24 @@ public class Time_travel_matches_a_naive_fold(LedgerFixture fixture) : UsageTest
                 $"revenue {month}; {because}");
         }
 
+        // The article's tables read the same views: chip economics per chip over every month, yearly revenue per year.
+        var economics = (await Analyst.GetJson($"/api/economics/chips?{axes}")).Json["rows"]!.AsArray()
+            .ToDictionary(r => r!["chip"]!.GetValue<string>(), r => (Spend: r!["spend"].Amount(), Hours: r["chipHours"]!.GetValue<decimal>()));
+        foreach (var chip in Chips.Distinct().Union(economics.Keys))
+        {
+            economics.GetValueOrDefault(chip).Spend.ShouldBe(expectedSpend.Where(e => e.Key.EndsWith($"|{chip}", StringComparison.Ordinal)).Sum(e => e.Value),
+                $"economics {chip}; {because}");
+            economics.GetValueOrDefault(chip).Hours.ShouldBe(ExpectedHours(kept, chip), $"economics hours {chip}; {because}");
+        }
+
+        var yearly = (await Analyst.GetJson($"/api/revenue/providers/yearly?{axes}")).Json["rows"]!.AsArray()
+            .ToDictionary(r => r!["year"]!.GetValue<int>(), r => r!["revenue"].Amount());
+        foreach (var year in expectedSpend.Keys.Select(k => int.Parse(k[..4], CultureInfo.InvariantCulture)).Union(yearly.Keys).Distinct())
+        {
+            yearly.GetValueOrDefault(year).ShouldBe(expectedSpend.Where(e => e.Key.StartsWith($"{year:D4}-", StringComparison.Ordinal)).Sum(e => e.Value),
+                $"yearly revenue {year}; {because}");
+        }
+
         var drawdown = (await Analyst.GetJson($"/api/commitments/amazon-anthropic/drawdown?{axes}")).Json;
         drawdown["consumed"].Amount().ShouldBe(expectedSpend.Values.Sum(), because);
         var reconciliation = (await Analyst.GetJson($"/api/reconciliation?{axes}")).Json;
@@ -205,7 +223,15 @@ public class Time_travel_matches_a_naive_fold(LedgerFixture fixture) : UsageTest
         }
 
         await CompareList(axes, expectedEligible, because);
+
+        var deal = (await Analyst.GetJson($"/api/deals?{axes}")).Json["deals"]!.AsArray().Single()!;
+        deal["eligible"].Amount().ShouldBe(expectedEligible, because);
+        deal["consumed"].Amount().ShouldBe(expectedSpend.Values.Sum(), because);
+        deal["consumedOnInvestorCloud"].Amount().ShouldBe(expectedSpend.Values.Sum(), because);
     }
+
+    private static decimal ExpectedHours(List<Fact> kept, string chip) =>
+        kept.Where(f => f.Milestone is null).Sum(f => (f.Plus is { } p && p.Chip == chip ? p.Hours : 0m) - (f.Minus is { } m && m.Chip == chip ? m.Hours : 0m));
 
     private async Task CompareList(string axes, decimal expectedEligible, string because)
     {
