@@ -42,7 +42,7 @@ public static class Configuration
             composite.Add<DrawdownProjection>();
             composite.Add(new UsageBucketRows(options.DatabaseSchemaName, options.Events.TimeProvider ?? TimeProvider.System),
                 o => o.DeleteDataInTableOnTeardown($"{options.DatabaseSchemaName}.{UsageBucketRows.TableName}"));
-            // Lineage: one row per event slice (an event's entries of one chip-month, commitment, valid day and known
+            // Lineage: one row per event slice (an event's entries of one chip-month, commitment, valid month and known
             // time: paged explain, bounded restatements, the boundary days of instant axes) and per-figure counts; one
             // insert and one upsert per page. Its own progress mark, like the buckets'.
             composite.Add(new UsageLineageRows(options.DatabaseSchemaName), o =>

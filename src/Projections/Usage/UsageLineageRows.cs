@@ -106,9 +106,10 @@ public sealed class UsageLineageRows(string schema) : IProjection
     public static Table Table(string schema)
     {
         // One row per slice of an event, not per record: the entries of one event that share a chip-month figure, a
-        // commitment, a valid day and a known time (a batch's records share their known time and mostly their chip and
-        // month), with their count, sum and first/last index in the event. A page of entries reads the slices by keyset
-        // and expands the records from the events themselves. Times: valid as a day number, known as nanoseconds since 1970.
+        // commitment, a valid month and a known time (a batch's records share their known time and mostly their chip and
+        // month), with their count, sum, first and last valid day, and first/last index in the event. A page of entries
+        // reads the slices by keyset and expands the records from the events themselves. Valid days are day numbers
+        // (a slice spans at most one month of them), known time nanoseconds since 1970.
         // No primary key: (seq, first_idx) is unique by construction, and every index is a cost on the ingest path.
         var table = new Table(new PostgresqlObjectName(schema, TableName, Weasel.Postgresql.SchemaUtils.IdentifierUsage.General));
         table.AddColumn<long>("seq").NotNull();
@@ -117,7 +118,8 @@ public sealed class UsageLineageRows(string schema) : IProjection
         table.AddColumn<string>("chip").NotNull();
         table.AddColumn<string>("commitment_id").NotNull();
         table.AddColumn<int>("month_index").NotNull();
-        table.AddColumn<int>("valid_day").NotNull();
+        table.AddColumn<int>("valid_from_day").NotNull();
+        table.AddColumn<int>("valid_to_day").NotNull();
         table.AddColumn<long>("known_ns").NotNull();
         table.AddColumn<string>("currency").NotNull();
         table.AddColumn<int>("entries").NotNull();
@@ -127,8 +129,8 @@ public sealed class UsageLineageRows(string schema) : IProjection
         // Keyset walks of a chip-month (and, by its prefix, nothing else: a provider-month has its own).
         table.Indexes.Add(new IndexDefinition("ix_usage_lineage_chip_month") { Columns = ["provider", "chip", "month_index", "seq"] });
         table.Indexes.Add(new IndexDefinition("ix_usage_lineage_provider_month") { Columns = ["provider", "month_index", "seq"] });
-        // The boundary day of an instant asOf (slices valid that day, whenever recorded).
-        table.Indexes.Add(new IndexDefinition("ix_usage_lineage_valid") { Columns = ["valid_day"] });
+        // The boundary day of an instant asOf (slices whose valid days span it: their first day is at most a month before).
+        table.Indexes.Add(new IndexDefinition("ix_usage_lineage_valid") { Columns = ["valid_from_day"] });
         // Known-time ranges: the boundary day of an instant knownAt, restatements' window.
         table.Indexes.Add(new IndexDefinition("ix_usage_lineage_known") { Columns = ["known_ns"] });
         return table;
@@ -167,7 +169,7 @@ public sealed class UsageLineageRows(string schema) : IProjection
         public decimal Amount { get; set; }
     }
 
-    /// <summary>One slice of an event: its entries of one chip-month, commitment, valid day and known time.</summary>
+    /// <summary>One slice of an event: its entries of one chip-month, commitment, valid month and known time.</summary>
     public sealed class Slice
     {
         public required long Sequence { get; init; }
@@ -176,7 +178,8 @@ public sealed class UsageLineageRows(string schema) : IProjection
         public required string Chip { get; init; }
         public required string CommitmentId { get; init; }
         public required int MonthIndex { get; init; }
-        public required int ValidDay { get; init; }
+        public required int ValidFromDay { get; set; }
+        public required int ValidToDay { get; set; }
         public required long KnownNs { get; init; }
         public required string Currency { get; init; }
         public required int FirstIndex { get; init; }
@@ -191,7 +194,7 @@ public sealed class UsageLineageRows(string schema) : IProjection
     public static Page Fold(IEnumerable<IEvent> events)
     {
         var entries = new List<LineageEntry>();
-        var slices = new Dictionary<(long Seq, string Provider, string Chip, string CommitmentId, int Month, int ValidDay, long KnownNs, string Currency), Slice>();
+        var slices = new Dictionary<(long Seq, string Provider, string Chip, string CommitmentId, int Month, int ValidMonth, long KnownNs, string Currency), Slice>();
         // First by (day, day): the records of a batch mostly share both, so the grains are expanded from few sums.
         var days = new Dictionary<(string Provider, string Chip, int Month, int ValidDay, int KnownDay, string Currency), (long Entries, long ChipMonthEvents, long ProviderMonthEvents, decimal Amount)>();
         foreach (var e in events)
@@ -201,17 +204,19 @@ public sealed class UsageLineageRows(string schema) : IProjection
                 entries.Add(entry);
                 var d = entry.Delta;
                 var key = (d.Provider, d.Chip, Months.IndexOf(d.CountedAt), UsageBucket.DayOf(d.ValidAt), UsageBucket.DayOf(d.KnownAt), d.Amount.Currency);
-                var sliceKey = (entry.Sequence, d.Provider, d.Chip, d.CommitmentId, key.Item3, key.Item4, UsageLineage.Nanos(d.KnownAt), d.Amount.Currency);
+                var sliceKey = (entry.Sequence, d.Provider, d.Chip, d.CommitmentId, key.Item3, Months.IndexOf(d.ValidAt), UsageLineage.Nanos(d.KnownAt), d.Amount.Currency);
                 if (!slices.TryGetValue(sliceKey, out var slice))
                 {
                     slices[sliceKey] = slice = new Slice
                     {
                         Sequence = entry.Sequence, EventId = entry.EventId, Provider = d.Provider, Chip = d.Chip, CommitmentId = d.CommitmentId,
-                        MonthIndex = sliceKey.Item5, ValidDay = sliceKey.Item6, KnownNs = sliceKey.Item7, Currency = d.Amount.Currency, FirstIndex = entry.Index,
+                        MonthIndex = sliceKey.Item5, ValidFromDay = key.Item4, ValidToDay = key.Item4, KnownNs = sliceKey.Item7, Currency = d.Amount.Currency, FirstIndex = entry.Index,
                     };
                 }
 
                 slice.LastIndex = entry.Index;
+                slice.ValidFromDay = Math.Min(slice.ValidFromDay, key.Item4);
+                slice.ValidToDay = Math.Max(slice.ValidToDay, key.Item4);
                 slice.Entries++;
                 slice.Amount += d.Amount.Amount;
                 var sum = days.GetValueOrDefault(key);
@@ -258,14 +263,14 @@ public sealed class UsageLineageRows(string schema) : IProjection
         }
 
         operations.QueueSqlCommand($"""
-            insert into {schema}.{TableName} (seq, event_id, provider, chip, commitment_id, month_index, valid_day, known_ns, currency, entries, amount,
-                first_idx, last_idx)
-            select * from unnest(?::bigint[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::int[], ?::int[], ?::bigint[], ?::text[], ?::int[], ?::numeric[],
-                ?::int[], ?::int[])
+            insert into {schema}.{TableName} (seq, event_id, provider, chip, commitment_id, month_index, valid_from_day, valid_to_day, known_ns, currency,
+                entries, amount, first_idx, last_idx)
+            select * from unnest(?::bigint[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::int[], ?::int[], ?::int[], ?::bigint[], ?::text[],
+                ?::int[], ?::numeric[], ?::int[], ?::int[])
             """,
             slices.Select(r => r.Sequence).ToArray(), slices.Select(r => r.EventId).ToArray(), slices.Select(r => r.Provider).ToArray(),
             slices.Select(r => r.Chip).ToArray(), slices.Select(r => r.CommitmentId).ToArray(), slices.Select(r => r.MonthIndex).ToArray(),
-            slices.Select(r => r.ValidDay).ToArray(), slices.Select(r => r.KnownNs).ToArray(), slices.Select(r => r.Currency).ToArray(),
+            slices.Select(r => r.ValidFromDay).ToArray(), slices.Select(r => r.ValidToDay).ToArray(), slices.Select(r => r.KnownNs).ToArray(), slices.Select(r => r.Currency).ToArray(),
             slices.Select(r => r.Entries).ToArray(), slices.Select(r => r.Amount).ToArray(), slices.Select(r => r.FirstIndex).ToArray(),
             slices.Select(r => r.LastIndex).ToArray());
 
@@ -347,7 +352,7 @@ public sealed class LineageReader : IAsyncDisposable
                 select seq, entries from {_schema}.{UsageLineageRows.TableName}
                 where provider = @provider {(chip is null ? "" : "and chip = @chip")} and month_index = @month
                   and seq >= @after_seq and not (seq = @after_seq and last_idx <= @after_idx) and seq <= @up_to
-                  and valid_day <= @valid_day_max and known_ns < @known_before
+                  and valid_from_day <= @valid_day_max and known_ns < @known_before
                 order by {(chip is null ? "provider, month_index" : "provider, chip, month_index")}, seq, first_idx
                 limit @take
                 """);
@@ -459,10 +464,11 @@ public sealed class LineageReader : IAsyncDisposable
         var validDayIndex = validDay == long.MaxValue ? int.MaxValue : UsageBucket.DayOf(UsageLineage.FromNanos(validDay));
         await using var command = Command($"""
             select seq from {_schema}.{UsageLineageRows.TableName}
-            where @valid_open and valid_day = @valid_day and known_ns < @known_before and seq <= @mark
+            where @valid_open and valid_from_day <= @valid_day and valid_from_day >= @valid_day - 31 and valid_to_day >= @valid_day
+              and known_ns < @known_before and seq <= @mark
             union
             select seq from {_schema}.{UsageLineageRows.TableName}
-            where known_ns >= @known_day and known_ns < @known_before and valid_day <= @valid_day and seq <= @mark
+            where known_ns >= @known_day and known_ns < @known_before and valid_from_day <= @valid_day and seq <= @mark
             order by 1
             """);
         command.Parameters.Add(new NpgsqlParameter("valid_open", validDay < validBefore));
