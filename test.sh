@@ -10,6 +10,9 @@
 #   - a Docker engine answers: left unset, the fixture starts PostgreSQL with Testcontainers;
 #   - otherwise: a temporary local cluster on a free port, removed on exit whatever happens.
 #
+# Browser for the dashboard tests: Debian's Chromium (scripts/chromium.sh apt-installs it when missing; LEDGER_CHROMIUM
+# overrides the path). The front end's chart library is npm-installed by the host's build from web/dashboard's lock file.
+#
 # Message broker for the tests (C# tests read LEDGER_TEST_RABBITMQ, an amqp:// URI, and skip without it):
 #   - LEDGER_TEST_RABBITMQ already set by the caller: used as is, nothing is started;
 #     LEDGER_TEST_RABBITMQ=none: no broker, the broker tests are skipped;
@@ -23,6 +26,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 source scripts/pg.sh
 # shellcheck source=scripts/rabbitmq.sh
 source scripts/rabbitmq.sh
+# shellcheck source=scripts/chromium.sh
+source scripts/chromium.sh
 
 # The summary parser reads English labels; keep the CLI quiet and off the network.
 export DOTNET_CLI_UI_LANGUAGE=en DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
@@ -89,6 +94,9 @@ start_throwaway_pg() {
   echo "test.sh: could not start a throwaway PostgreSQL (attempts: $attempt)" >&2
   return 1
 }
+
+# The dashboard's browser tests drive Debian's Chromium; they fail (never skip) without it.
+ensure_chromium
 
 if [[ -n ${LEDGER_TEST_POSTGRES:-} ]]; then
   echo "test.sh: using LEDGER_TEST_POSTGRES from the environment" >&2

@@ -1,6 +1,8 @@
+using ComputeLedger.Host.Api;
 using ComputeLedger.Host.Catalog;
 using ComputeLedger.Host.Cli;
 using ComputeLedger.Host.Commitments;
+using ComputeLedger.Host.Dashboard;
 using ComputeLedger.Host.Infrastructure;
 using ComputeLedger.Host.Integration;
 using ComputeLedger.Host.Operations;
@@ -12,7 +14,6 @@ using JasperFx.Events;
 using JasperFx.Events.Daemon;
 using Marten;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Scalar.AspNetCore;
 using Weasel.Core;
 using Wolverine;
 using Wolverine.Http;
@@ -75,7 +76,7 @@ builder.Services.ConfigureSystemTextJsonForWolverineOrMinimalApi(o => Json.Confi
 builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = Problems.FillInDetail);
 builder.Services.AddExceptionHandler<ClientErrorExceptionHandler>();
 builder.Services.AddLedgerHealth();
-builder.Services.AddOpenApi();
+builder.Services.AddLedgerApiReference();
 builder.Services.AddWebhookDelivery();
 builder.Services.AddHostedService<DemoDataSeeder>();
 builder.Services.AddHostedService<ComputeLedger.Host.Commitments.TrackingConsumption.CommitmentWatch>();
@@ -95,8 +96,8 @@ app.UseMiddleware<RequestValueGuard>();
 app.UseMiddleware<JsonBodyGuard>();
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ComputeLedger.Host.Operations.Configuration.ReadyTag) });
 app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthReports.Write });
-app.MapOpenApi();
-app.MapScalarApiReference();
+app.MapLedgerApiReference();
+app.MapDashboard();
 app.MapWolverineEndpoints();
 
 return await app.RunJasperFxCommands(args);

@@ -46,8 +46,12 @@ public sealed class LedgerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the Release host on 127.0.0.1:<paramref name="port"/> against <paramref name="connectionString"/> and waits until it is ready.</summary>
-    public static async Task<LedgerProcess> Start(string connectionString, int port, CancellationToken ct)
+    /// <param name="settings">Environment entries that override the defaults below (e.g. <c>Ledger__SeedDemoData=true</c>).</param>
+    /// <param name="readyWithin">60 s unless given: seeding the demo year happens before the host answers, which takes longer.</param>
+    public static async Task<LedgerProcess> Start(string connectionString, int port, CancellationToken ct, IReadOnlyDictionary<string, string>? settings = null,
+        TimeSpan? readyWithin = null)
     {
+        var within = readyWithin ?? TimeSpan.FromSeconds(60);
         var directory = HostDirectory();
         var address = new Uri($"http://127.0.0.1:{port}");
         var start = new ProcessStartInfo("dotnet")
@@ -71,6 +75,10 @@ public sealed class LedgerProcess : IAsyncDisposable
         start.Environment["Logging__Console__FormatterName"] = "simple";
         // Start and stop stay visible: a host that stops by itself must be told apart from one that hangs.
         start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
 
         var process = Process.Start(start)!;
         process.StandardInput.Close();
@@ -106,10 +114,10 @@ public sealed class LedgerProcess : IAsyncDisposable
             {
             }
 
-            if (deadline.Elapsed > TimeSpan.FromSeconds(60))
+            if (deadline.Elapsed > within)
             {
                 await host.DisposeAsync();
-                throw new TimeoutException($"the host was not ready within 60 s:\n{host.LogTail()}");
+                throw new TimeoutException($"the host was not ready within {within.TotalSeconds} s:\n{host.LogTail()}");
             }
 
             await Task.Delay(100, ct);
