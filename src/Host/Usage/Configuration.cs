@@ -29,7 +29,9 @@ public static class Configuration
         // so the daemon reads and deserializes each usage event once for all four: chip spend, provider revenue, drawdown
         // and the time-travel buckets (rows of a plain table, added to with one upsert per page; a rebuild empties the
         // table first). Each keeps its own progress mark, which time-travel reads use to fold the tail the buckets lack.
-        // Pages of 5,000 events: fewer, larger upserts, and the daemon's range query stays cheap when it is behind.
+        // Pages of 500 events: a usage event is a batch of up to 1,000 records, so a page of 5,000 events could hold
+        // millions of records in memory (690 MiB RSS and a 28 s catch-up were seen); 500 keeps a page under ~500,000
+        // records while its upserts stay few and large.
         options.Storage.ExtendedSchemaObjects.Add(UsageBucketRows.Table(options.DatabaseSchemaName));
         options.Storage.ExtendedSchemaObjects.Add(UsageLineageRows.Table(options.DatabaseSchemaName));
         options.Storage.ExtendedSchemaObjects.Add(UsageLineageRows.CountsTable(options.DatabaseSchemaName));
@@ -40,14 +42,15 @@ public static class Configuration
             composite.Add<DrawdownProjection>();
             composite.Add(new UsageBucketRows(options.DatabaseSchemaName, options.Events.TimeProvider ?? TimeProvider.System),
                 o => o.DeleteDataInTableOnTeardown($"{options.DatabaseSchemaName}.{UsageBucketRows.TableName}"));
-            // Lineage: one row per contribution (paged explain, bounded restatements, the boundary day of instant axes)
-            // and per-figure counts; one insert and one upsert per page. Its own progress mark, like the buckets'.
+            // Lineage: one row per event slice (an event's entries of one chip-month, commitment, valid month and known
+            // time: paged explain, bounded restatements, the boundary days of instant axes) and per-figure counts; one
+            // insert and one upsert per page. Its own progress mark, like the buckets'.
             composite.Add(new UsageLineageRows(options.DatabaseSchemaName), o =>
             {
                 o.DeleteDataInTableOnTeardown($"{options.DatabaseSchemaName}.{UsageLineageRows.TableName}");
                 o.DeleteDataInTableOnTeardown($"{options.DatabaseSchemaName}.{UsageLineageRows.CountsTableName}");
             });
-            composite.Options.BatchSize = 5000;
+            composite.Options.BatchSize = 500;
         });
 
         // The idempotency claim of every usageId ever accepted, written in the same transaction as its event.

@@ -105,33 +105,33 @@ public sealed class UsageLineageRows(string schema) : IProjection
 
     public static Table Table(string schema)
     {
-        // Narrow on purpose: one row per record ingested. Times are nanoseconds since 1970 (exact, and an int8 compare).
-        // No primary key: (seq, idx) is unique by construction, and every index is a cost on the ingest path.
+        // One row per slice of an event, not per record: the entries of one event that share a chip-month figure, a
+        // commitment, a valid month and a known time (a batch's records share their known time and mostly their chip and
+        // month), with their count, sum, first and last valid day, and first/last index in the event. A page of entries
+        // reads the slices by keyset and expands the records from the events themselves. Valid days are day numbers
+        // (a slice spans at most one month of them), known time nanoseconds since 1970.
+        // No primary key: (seq, first_idx) is unique by construction, and every index is a cost on the ingest path.
         var table = new Table(new PostgresqlObjectName(schema, TableName, Weasel.Postgresql.SchemaUtils.IdentifierUsage.General));
         table.AddColumn<long>("seq").NotNull();
-        table.AddColumn<int>("idx").NotNull();
         table.AddColumn<Guid>("event_id").NotNull();
-        table.AddColumn<string>("usage_id").NotNull();
-        table.AddColumn("kind", "smallint").NotNull();
-        table.AddColumn("firsts", "smallint").NotNull();
         table.AddColumn<string>("provider").NotNull();
         table.AddColumn<string>("chip").NotNull();
         table.AddColumn<string>("commitment_id").NotNull();
         table.AddColumn<int>("month_index").NotNull();
-        table.AddColumn<long>("valid_ns").NotNull();
+        table.AddColumn<int>("valid_from_day").NotNull();
+        table.AddColumn<int>("valid_to_day").NotNull();
         table.AddColumn<long>("known_ns").NotNull();
         table.AddColumn<string>("currency").NotNull();
-        table.AddColumn("chip_hours", "numeric").NotNull();
+        table.AddColumn<int>("entries").NotNull();
         table.AddColumn("amount", "numeric").NotNull();
-        table.AddColumn("tokens", "bigint");
-        // Keyset pages of a chip-month and of a provider-month.
-        table.Indexes.Add(new IndexDefinition("ix_usage_lineage_chip_month") { Columns = ["provider", "chip", "month_index", "seq", "idx"] });
-        table.Indexes.Add(new IndexDefinition("ix_usage_lineage_provider_month") { Columns = ["provider", "month_index", "seq", "idx"] });
-        // The boundary day of an instant asOf (records valid that day, whenever recorded).
-        table.Indexes.Add(new IndexDefinition("ix_usage_lineage_valid") { Columns = ["valid_ns"] });
-        // Known-time ranges: the boundary day of an instant knownAt, restatements' window. A b-tree, cheap to keep since
-        // known times arrive in increasing order. (BRIN was tried: ranges of fresh rows stay unsummarized until autovacuum
-        // reaches them and are then read whole: 205 ms instead of 21 ms for one day's window over a freshly loaded million.)
+        table.AddColumn<int>("first_idx").NotNull();
+        table.AddColumn<int>("last_idx").NotNull();
+        // Keyset walks of a chip-month (and, by its prefix, nothing else: a provider-month has its own).
+        table.Indexes.Add(new IndexDefinition("ix_usage_lineage_chip_month") { Columns = ["provider", "chip", "month_index", "seq"] });
+        table.Indexes.Add(new IndexDefinition("ix_usage_lineage_provider_month") { Columns = ["provider", "month_index", "seq"] });
+        // The boundary day of an instant asOf (slices whose valid days span it: their first day is at most a month before).
+        table.Indexes.Add(new IndexDefinition("ix_usage_lineage_valid") { Columns = ["valid_from_day"] });
+        // Known-time ranges: the boundary day of an instant knownAt, restatements' window.
         table.Indexes.Add(new IndexDefinition("ix_usage_lineage_known") { Columns = ["known_ns"] });
         return table;
     }
@@ -169,12 +169,32 @@ public sealed class UsageLineageRows(string schema) : IProjection
         public decimal Amount { get; set; }
     }
 
-    public sealed record Page(IReadOnlyList<LineageEntry> Entries, IReadOnlyCollection<CountRow> Counts);
+    /// <summary>One slice of an event: its entries of one chip-month, commitment, valid month and known time.</summary>
+    public sealed class Slice
+    {
+        public required long Sequence { get; init; }
+        public required Guid EventId { get; init; }
+        public required string Provider { get; init; }
+        public required string Chip { get; init; }
+        public required string CommitmentId { get; init; }
+        public required int MonthIndex { get; init; }
+        public required int ValidFromDay { get; set; }
+        public required int ValidToDay { get; set; }
+        public required long KnownNs { get; init; }
+        public required string Currency { get; init; }
+        public required int FirstIndex { get; init; }
+        public int LastIndex { get; set; }
+        public int Entries { get; set; }
+        public decimal Amount { get; set; }
+    }
+
+    public sealed record Page(IReadOnlyList<LineageEntry> Entries, IReadOnlyCollection<CountRow> Counts, IReadOnlyCollection<Slice> Slices);
 
     /// <summary>Pure: the entries of a run of events and the increments of the figures' counts they make.</summary>
     public static Page Fold(IEnumerable<IEvent> events)
     {
         var entries = new List<LineageEntry>();
+        var slices = new Dictionary<(long Seq, string Provider, string Chip, string CommitmentId, int Month, int ValidMonth, long KnownNs, string Currency), Slice>();
         // First by (day, day): the records of a batch mostly share both, so the grains are expanded from few sums.
         var days = new Dictionary<(string Provider, string Chip, int Month, int ValidDay, int KnownDay, string Currency), (long Entries, long ChipMonthEvents, long ProviderMonthEvents, decimal Amount)>();
         foreach (var e in events)
@@ -184,6 +204,21 @@ public sealed class UsageLineageRows(string schema) : IProjection
                 entries.Add(entry);
                 var d = entry.Delta;
                 var key = (d.Provider, d.Chip, Months.IndexOf(d.CountedAt), UsageBucket.DayOf(d.ValidAt), UsageBucket.DayOf(d.KnownAt), d.Amount.Currency);
+                var sliceKey = (entry.Sequence, d.Provider, d.Chip, d.CommitmentId, key.Item3, Months.IndexOf(d.ValidAt), UsageLineage.Nanos(d.KnownAt), d.Amount.Currency);
+                if (!slices.TryGetValue(sliceKey, out var slice))
+                {
+                    slices[sliceKey] = slice = new Slice
+                    {
+                        Sequence = entry.Sequence, EventId = entry.EventId, Provider = d.Provider, Chip = d.Chip, CommitmentId = d.CommitmentId,
+                        MonthIndex = sliceKey.Item5, ValidFromDay = key.Item4, ValidToDay = key.Item4, KnownNs = sliceKey.Item7, Currency = d.Amount.Currency, FirstIndex = entry.Index,
+                    };
+                }
+
+                slice.LastIndex = entry.Index;
+                slice.ValidFromDay = Math.Min(slice.ValidFromDay, key.Item4);
+                slice.ValidToDay = Math.Max(slice.ValidToDay, key.Item4);
+                slice.Entries++;
+                slice.Amount += d.Amount.Amount;
                 var sum = days.GetValueOrDefault(key);
                 days[key] = (sum.Entries + 1, sum.ChipMonthEvents + (entry.Firsts & LineageEntry.FirstOfChipMonth),
                     sum.ProviderMonthEvents + ((entry.Firsts & LineageEntry.FirstOfProviderMonth) >> 1), sum.Amount + d.Amount.Amount);
@@ -216,29 +251,28 @@ public sealed class UsageLineageRows(string schema) : IProjection
             }
         }
 
-        return new Page(entries, counts.Values);
+        return new Page(entries, counts.Values, slices.Values);
     }
 
     public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
-        var (entries, counts) = Fold(events);
+        var (entries, counts, slices) = Fold(events);
         if (entries.Count == 0)
         {
             return Task.CompletedTask;
         }
 
         operations.QueueSqlCommand($"""
-            insert into {schema}.{TableName} (seq, idx, event_id, usage_id, kind, firsts, provider, chip, commitment_id, month_index,
-                valid_ns, known_ns, currency, chip_hours, amount, tokens)
-            select * from unnest(?::bigint[], ?::int[], ?::uuid[], ?::text[], ?::smallint[], ?::smallint[], ?::text[], ?::text[], ?::text[], ?::int[],
-                ?::bigint[], ?::bigint[], ?::text[], ?::numeric[], ?::numeric[], ?::bigint[])
+            insert into {schema}.{TableName} (seq, event_id, provider, chip, commitment_id, month_index, valid_from_day, valid_to_day, known_ns, currency,
+                entries, amount, first_idx, last_idx)
+            select * from unnest(?::bigint[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::int[], ?::int[], ?::int[], ?::bigint[], ?::text[],
+                ?::int[], ?::numeric[], ?::int[], ?::int[])
             """,
-            entries.Select(e => e.Sequence).ToArray(), entries.Select(e => e.Index).ToArray(), entries.Select(e => e.EventId).ToArray(),
-            entries.Select(e => e.UsageId).ToArray(), entries.Select(e => (short)e.Kind).ToArray(), entries.Select(e => (short)e.Firsts).ToArray(),
-            entries.Select(e => e.Delta.Provider).ToArray(), entries.Select(e => e.Delta.Chip).ToArray(), entries.Select(e => e.Delta.CommitmentId).ToArray(),
-            entries.Select(e => Months.IndexOf(e.Delta.CountedAt)).ToArray(), entries.Select(e => UsageLineage.Nanos(e.Delta.ValidAt)).ToArray(),
-            entries.Select(e => UsageLineage.Nanos(e.Delta.KnownAt)).ToArray(), entries.Select(e => e.Delta.Amount.Currency).ToArray(),
-            entries.Select(e => e.Delta.ChipHours).ToArray(), entries.Select(e => e.Delta.Amount.Amount).ToArray(), entries.Select(e => e.Delta.Tokens).ToArray());
+            slices.Select(r => r.Sequence).ToArray(), slices.Select(r => r.EventId).ToArray(), slices.Select(r => r.Provider).ToArray(),
+            slices.Select(r => r.Chip).ToArray(), slices.Select(r => r.CommitmentId).ToArray(), slices.Select(r => r.MonthIndex).ToArray(),
+            slices.Select(r => r.ValidFromDay).ToArray(), slices.Select(r => r.ValidToDay).ToArray(), slices.Select(r => r.KnownNs).ToArray(), slices.Select(r => r.Currency).ToArray(),
+            slices.Select(r => r.Entries).ToArray(), slices.Select(r => r.Amount).ToArray(), slices.Select(r => r.FirstIndex).ToArray(),
+            slices.Select(r => r.LastIndex).ToArray());
 
         operations.QueueSqlCommand($"""
             insert into {schema}.{CountsTableName} as c (figure, provider, chip, month_index, grain, valid_unit, known_unit, currency, entries, events, amount)
@@ -260,14 +294,14 @@ public sealed class UsageLineageRows(string schema) : IProjection
 /// </summary>
 public sealed class LineageReader : IAsyncDisposable
 {
-    private const string Columns = "seq, idx, event_id, usage_id, kind, firsts, provider, chip, commitment_id, month_index, valid_ns, known_ns, currency, chip_hours, amount, tokens";
     private readonly NpgsqlConnection _connection;
     private readonly NpgsqlTransaction _transaction;
     private readonly string _schema;
+    private readonly IQuerySession _session;
 
-    private LineageReader(NpgsqlConnection connection, NpgsqlTransaction transaction, string schema, long mark)
+    private LineageReader(NpgsqlConnection connection, NpgsqlTransaction transaction, string schema, long mark, IQuerySession session)
     {
-        (_connection, _transaction, _schema, Mark) = (connection, transaction, schema, mark);
+        (_connection, _transaction, _schema, Mark, _session) = (connection, transaction, schema, mark, session);
     }
 
     /// <summary>
@@ -290,7 +324,7 @@ public sealed class LineageReader : IAsyncDisposable
                 connection, transaction);
             command.Parameters.Add(new NpgsqlParameter("shard", $"{UsageLineageRows.ProjectionName}:All"));
             var mark = (long)(await command.ExecuteScalarAsync(ct))!;
-            return new LineageReader(connection, transaction, session.DocumentStore.Options.DatabaseSchemaName, mark);
+            return new LineageReader(connection, transaction, session.DocumentStore.Options.DatabaseSchemaName, mark, session);
         }
         catch
         {
@@ -302,31 +336,81 @@ public sealed class LineageReader : IAsyncDisposable
     /// <summary>
     /// One keyset page of a figure's entries after (<paramref name="afterSeq"/>, <paramref name="afterIdx"/>) up to
     /// sequence <paramref name="upTo"/>, inside both axes (exclusive bounds in nanoseconds). <paramref name="chip"/> null: the provider-month.
+    /// Walks the figure's slices by keyset, then expands the entries of just enough events (the slices' counts say how
+    /// many) from the events themselves: at most <paramref name="take"/> entries' worth of events, plus the one that crosses it.
     /// </summary>
     public async Task<List<LineageEntry>> Page(string provider, string? chip, int month, long afterSeq, int afterIdx, long upTo,
         long validBefore, long knownBefore, int take, CancellationToken ct)
     {
-        await using var command = Command($"""
-            select {Columns} from {_schema}.{UsageLineageRows.TableName}
-            where provider = @provider {(chip is null ? "" : "and chip = @chip")} and month_index = @month
-              and (seq, idx) > (@after_seq, @after_idx) and seq <= @up_to and valid_ns < @valid_before and known_ns < @known_before
-            order by {(chip is null ? "provider, month_index" : "provider, chip, month_index")}, seq, idx
-            limit @take
-            """);
-        command.Parameters.Add(new NpgsqlParameter("provider", provider));
-        if (chip is not null)
+        var page = new List<LineageEntry>();
+        var validDayMax = validBefore == long.MaxValue ? int.MaxValue : UsageBucket.DayOf(UsageLineage.FromNanos(validBefore - 1));
+        upTo = Math.Min(upTo, Mark);
+        while (page.Count < take)
         {
-            command.Parameters.Add(new NpgsqlParameter("chip", chip));
+            var need = take - page.Count;
+            await using var command = Command($"""
+                select seq, entries from {_schema}.{UsageLineageRows.TableName}
+                where provider = @provider {(chip is null ? "" : "and chip = @chip")} and month_index = @month
+                  and seq >= @after_seq and not (seq = @after_seq and last_idx <= @after_idx) and seq <= @up_to
+                  and valid_from_day <= @valid_day_max and known_ns < @known_before
+                order by {(chip is null ? "provider, month_index" : "provider, chip, month_index")}, seq, first_idx
+                limit @take
+                """);
+            command.Parameters.Add(new NpgsqlParameter("provider", provider));
+            if (chip is not null)
+            {
+                command.Parameters.Add(new NpgsqlParameter("chip", chip));
+            }
+
+            command.Parameters.Add(new NpgsqlParameter("month", month));
+            command.Parameters.Add(new NpgsqlParameter("after_seq", afterSeq));
+            command.Parameters.Add(new NpgsqlParameter("after_idx", afterIdx));
+            command.Parameters.Add(new NpgsqlParameter("up_to", upTo));
+            command.Parameters.Add(new NpgsqlParameter("valid_day_max", validDayMax));
+            command.Parameters.Add(new NpgsqlParameter("known_before", knownBefore));
+            command.Parameters.Add(new NpgsqlParameter("take", need));
+            var sequences = new List<long>();
+            var (rows, worth, more) = (0, 0L, false);
+            await using (var reader = await command.ExecuteReaderAsync(ct))
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    rows++;
+                    if (worth >= need)
+                    {
+                        more = true;
+                        break;
+                    }
+
+                    var seq = reader.GetInt64(0);
+                    if (sequences.Count == 0 || sequences[^1] != seq)
+                    {
+                        sequences.Add(seq);
+                    }
+
+                    worth += reader.GetInt32(1);
+                }
+            }
+
+            if (sequences.Count == 0)
+            {
+                break;
+            }
+
+            var (cursorSeq, cursorIdx) = (afterSeq, afterIdx);
+            page.AddRange((await Expand(sequences, ct)).Where(e =>
+                e.Delta.Provider == provider && (chip is null || e.Delta.Chip == chip) && Months.IndexOf(e.Delta.CountedAt) == month
+                && (e.Sequence > cursorSeq || (e.Sequence == cursorSeq && e.Index > cursorIdx))
+                && UsageLineage.Nanos(e.Delta.ValidAt) < validBefore && UsageLineage.Nanos(e.Delta.KnownAt) < knownBefore));
+            if (!more && rows < need)
+            {
+                break;
+            }
+
+            (afterSeq, afterIdx) = (sequences[^1], int.MaxValue);
         }
 
-        command.Parameters.Add(new NpgsqlParameter("month", month));
-        command.Parameters.Add(new NpgsqlParameter("after_seq", afterSeq));
-        command.Parameters.Add(new NpgsqlParameter("after_idx", afterIdx));
-        command.Parameters.Add(new NpgsqlParameter("up_to", Math.Min(upTo, Mark)));
-        command.Parameters.Add(new NpgsqlParameter("valid_before", validBefore));
-        command.Parameters.Add(new NpgsqlParameter("known_before", knownBefore));
-        command.Parameters.Add(new NpgsqlParameter("take", take));
-        return await Entries(command, ct);
+        return page.Take(take).ToList();
     }
 
     /// <summary>The counts and sum of one figure from its buckets below both whole-day bounds (calendar-bounded).</summary>
@@ -356,75 +440,56 @@ public sealed class LineageReader : IAsyncDisposable
     /// The counts and sum of one figure's entries on the boundary days of instant axes (bounds in nanoseconds, exclusive):
     /// valid in [<paramref name="validDay"/>, <paramref name="validBefore"/>) and known before <paramref name="knownBefore"/>,
     /// or valid before <paramref name="validDay"/> and known in [<paramref name="knownDay"/>, <paramref name="knownBefore"/>).
-    /// Each branch reads a day's rows by time. <paramref name="chip"/> null: the provider-month.
+    /// <paramref name="chip"/> null: the provider-month.
     /// </summary>
     public async Task<LineageCounts> BoundaryCounts(string provider, string? chip, int month, long validDay, long validBefore, long knownDay, long knownBefore,
         CancellationToken ct)
     {
-        var key = $"provider = @provider {(chip is null ? "" : "and chip = @chip")} and month_index = @month and seq <= @mark";
-        await using var command = Command($"""
-            with boundary as (
-                select currency, firsts, amount from {_schema}.{UsageLineageRows.TableName}
-                where valid_ns >= @valid_day and valid_ns < @valid_before and known_ns < @known_before and {key}
-                union all
-                select currency, firsts, amount from {_schema}.{UsageLineageRows.TableName}
-                where known_ns >= @known_day and known_ns < @known_before and valid_ns < @valid_day and {key})
-            select currency, count(*), count(*) filter (where firsts & @event_mark <> 0), sum(amount) from boundary group by currency
-            """);
-        command.Parameters.Add(new NpgsqlParameter("provider", provider));
-        if (chip is not null)
-        {
-            command.Parameters.Add(new NpgsqlParameter("chip", chip));
-        }
-
-        command.Parameters.Add(new NpgsqlParameter("month", month));
-        command.Parameters.Add(new NpgsqlParameter("mark", Mark));
-        command.Parameters.Add(new NpgsqlParameter("valid_day", validDay));
-        command.Parameters.Add(new NpgsqlParameter("valid_before", validBefore));
-        command.Parameters.Add(new NpgsqlParameter("known_day", knownDay));
-        command.Parameters.Add(new NpgsqlParameter("known_before", knownBefore));
-        command.Parameters.Add(new NpgsqlParameter("event_mark", (short)(chip is null ? LineageEntry.FirstOfProviderMonth : LineageEntry.FirstOfChipMonth)));
-        var counts = LineageCounts.None;
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            counts = counts.Plus(new LineageCounts(reader.GetInt64(1), reader.GetInt64(2), reader.GetDecimal(3), reader.GetString(0)));
-        }
-
-        return counts;
+        var entries = await BoundaryEntries(validDay, validBefore, knownDay, knownBefore, ct);
+        return LineageCounts.Of(entries.Where(e => e.Delta.Provider == provider && (chip is null || e.Delta.Chip == chip) && Months.IndexOf(e.Delta.CountedAt) == month),
+            chip is null ? LineageEntry.FirstOfProviderMonth : LineageEntry.FirstOfChipMonth);
     }
 
+    /// <summary>The entries of the boundary days (as in <see cref="BoundaryCounts"/>, for every figure) as day buckets: what the usage views need.</summary>
+    public async Task<List<UsageBucket>> BoundaryDaySums(long validDay, long validBefore, long knownDay, long knownBefore, CancellationToken ct) =>
+        (await BoundaryEntries(validDay, validBefore, knownDay, knownBefore, ct)).Select(e => UsageBucket.Add(null, e.Delta, "dd")).ToList();
+
     /// <summary>
-    /// The entries of the boundary days (as in <see cref="BoundaryCounts"/>, for every figure) summed in PostgreSQL per
-    /// (provider, chip, commitment, month, currency), as buckets: what the usage views need, a few rows instead of a day's.
+    /// The entries on the boundary days up to the mark: the slices of the boundary valid day (known before the bound) and
+    /// of the boundary known day (valid earlier) name the events, which are replayed and filtered to the instants.
+    /// The cost is one day's events, not the history's.
     /// </summary>
-    public async Task<List<UsageBucket>> BoundaryDaySums(long validDay, long validBefore, long knownDay, long knownBefore, CancellationToken ct)
+    private async Task<List<LineageEntry>> BoundaryEntries(long validDay, long validBefore, long knownDay, long knownBefore, CancellationToken ct)
     {
+        var validDayIndex = validDay == long.MaxValue ? int.MaxValue : UsageBucket.DayOf(UsageLineage.FromNanos(validDay));
         await using var command = Command($"""
-            with boundary as (
-                select provider, chip, commitment_id, month_index, currency, chip_hours, amount, tokens, kind from {_schema}.{UsageLineageRows.TableName}
-                where valid_ns >= @valid_day and valid_ns < @valid_before and known_ns < @known_before and seq <= @mark
-                union all
-                select provider, chip, commitment_id, month_index, currency, chip_hours, amount, tokens, kind from {_schema}.{UsageLineageRows.TableName}
-                where known_ns >= @known_day and known_ns < @known_before and valid_ns < @valid_day and seq <= @mark)
-            select {UsageBucket.SumColumns}, sum(chip_hours), sum(amount), coalesce(sum(tokens), 0),
-                   coalesce(sum(amount) filter (where tokens is not null), 0),
-                   sum(case when kind in ({(short)LineageKind.Voided}, {(short)LineageKind.CorrectedFrom}) then -1 else 1 end)::bigint
-            from boundary group by {UsageBucket.SumColumns}
+            select seq from {_schema}.{UsageLineageRows.TableName}
+            where @valid_open and valid_from_day <= @valid_day and valid_from_day >= @valid_day - 31 and valid_to_day >= @valid_day
+              and known_ns < @known_before and seq <= @mark
+            union
+            select seq from {_schema}.{UsageLineageRows.TableName}
+            where known_ns >= @known_day and known_ns < @known_before and valid_from_day <= @valid_day and seq <= @mark
+            order by 1
             """);
-        command.Parameters.Add(new NpgsqlParameter("valid_day", validDay));
-        command.Parameters.Add(new NpgsqlParameter("valid_before", validBefore));
+        command.Parameters.Add(new NpgsqlParameter("valid_open", validDay < validBefore));
+        command.Parameters.Add(new NpgsqlParameter("valid_day", validDayIndex));
         command.Parameters.Add(new NpgsqlParameter("known_day", knownDay));
         command.Parameters.Add(new NpgsqlParameter("known_before", knownBefore));
         command.Parameters.Add(new NpgsqlParameter("mark", Mark));
-        var sums = new List<UsageBucket>();
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
+        var sequences = new List<long>();
+        await using (var reader = await command.ExecuteReaderAsync(ct))
         {
-            sums.Add(UsageBucket.FromSumRow(reader));
+            while (await reader.ReadAsync(ct))
+            {
+                sequences.Add(reader.GetInt64(0));
+            }
         }
 
-        return sums;
+        return (await Expand(sequences, ct)).Where(e =>
+        {
+            var (valid, known) = (UsageLineage.Nanos(e.Delta.ValidAt), UsageLineage.Nanos(e.Delta.KnownAt));
+            return (valid >= validDay && valid < validBefore && known < knownBefore) || (valid < validDay && known >= knownDay && known < knownBefore);
+        }).ToList();
     }
 
     /// <summary>
@@ -474,20 +539,16 @@ public sealed class LineageReader : IAsyncDisposable
 
     private NpgsqlCommand Command(string sql) => new(sql, _connection, _transaction);
 
-    private static async Task<List<LineageEntry>> Entries(NpgsqlCommand command, CancellationToken ct)
+    /// <summary>The entries of some events, loaded by sequence and expanded by the same pure step as the daemon's.</summary>
+    private async Task<List<LineageEntry>> Expand(IReadOnlyList<long> sequences, CancellationToken ct)
     {
-        var entries = new List<LineageEntry>();
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
+        if (sequences.Count == 0)
         {
-            var kind = (LineageKind)reader.GetInt16(4);
-            var amount = new Money(reader.GetDecimal(14), reader.GetString(12));
-            var delta = new UsageBucket.Delta(reader.GetString(6), reader.GetString(7), reader.GetString(8), UsageLineage.MonthStart(reader.GetInt32(9)),
-                UsageLineage.FromNanos(reader.GetInt64(10)), UsageLineage.FromNanos(reader.GetInt64(11)), reader.GetDecimal(13), amount,
-                reader.IsDBNull(15) ? null : reader.GetInt64(15), kind is LineageKind.Voided or LineageKind.CorrectedFrom ? -1 : 1);
-            entries.Add(new LineageEntry(reader.GetInt64(0), reader.GetInt32(1), reader.GetGuid(2), reader.GetString(3), kind, reader.GetInt16(5), delta));
+            return [];
         }
 
-        return entries;
+        var wanted = sequences.ToArray();
+        var events = await _session.Events.QueryAllRawEvents().Where(e => wanted.Contains(e.Sequence)).OrderBy(e => e.Sequence).ToListAsync(ct);
+        return events.SelectMany(e => UsageLineage.Entries(e.Data, e.Sequence, e.Id, Instant.FromDateTimeOffset(e.Timestamp))).ToList();
     }
 }
