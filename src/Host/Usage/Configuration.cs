@@ -15,7 +15,7 @@ public static class Configuration
     public const string BucketProjection = UsageBucketRows.ProjectionName;
 
     /// <summary>The async projection that keeps the lineage rows and the figures' counts.</summary>
-    public const string LineageProjection = UsageLineageRows.ProjectionName;
+    public const string LineageProjection = UsageLineageSlices.ProjectionName;
 
     public static StoreOptions AddUsage(this StoreOptions options)
     {
@@ -33,8 +33,8 @@ public static class Configuration
         // millions of records in memory (690 MiB RSS and a 28 s catch-up were seen); 500 keeps a page under ~500,000
         // records while its upserts stay few and large.
         options.Storage.ExtendedSchemaObjects.Add(UsageBucketRows.Table(options.DatabaseSchemaName));
-        options.Storage.ExtendedSchemaObjects.Add(UsageLineageRows.Table(options.DatabaseSchemaName));
-        options.Storage.ExtendedSchemaObjects.Add(UsageLineageRows.CountsTable(options.DatabaseSchemaName));
+        options.Storage.ExtendedSchemaObjects.Add(UsageLineageSlices.Table(options.DatabaseSchemaName));
+        options.Storage.ExtendedSchemaObjects.Add(UsageLineageSlices.CountsTable(options.DatabaseSchemaName));
         options.Projections.CompositeProjectionFor(UsageProjection, composite =>
         {
             composite.Add<ChipSpendProjection>();
@@ -45,10 +45,10 @@ public static class Configuration
             // Lineage: one row per event slice (an event's entries of one chip-month, commitment, valid month and known
             // time: paged explain, bounded restatements, the boundary days of instant axes) and per-figure counts; one
             // insert and one upsert per page. Its own progress mark, like the buckets'.
-            composite.Add(new UsageLineageRows(options.DatabaseSchemaName), o =>
+            composite.Add(new UsageLineageSlices(options.DatabaseSchemaName), o =>
             {
-                o.DeleteDataInTableOnTeardown($"{options.DatabaseSchemaName}.{UsageLineageRows.TableName}");
-                o.DeleteDataInTableOnTeardown($"{options.DatabaseSchemaName}.{UsageLineageRows.CountsTableName}");
+                o.DeleteDataInTableOnTeardown($"{options.DatabaseSchemaName}.{UsageLineageSlices.TableName}");
+                o.DeleteDataInTableOnTeardown($"{options.DatabaseSchemaName}.{UsageLineageSlices.CountsTableName}");
             });
             composite.Options.BatchSize = 500;
         });

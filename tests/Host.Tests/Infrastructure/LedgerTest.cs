@@ -20,7 +20,7 @@ public abstract class LedgerTest(LedgerFixture fixture) : IAsyncLifetime
     {
         Fixture.Time.Pinned = null;
         await Fixture.Host.ResetAllMartenDataAsync();
-        await Sql("truncate ledger.usage_claims, ledger.usage_buckets, ledger.usage_lineage, ledger.usage_lineage_counts");
+        await Sql("truncate ledger.usage_claims, ledger.usage_buckets, ledger.usage_lineage_slices, ledger.usage_lineage_slice_counts");
         // Messages an earlier test published, and what a consumer recorded of them, must not reach this test's consumer.
         await Sql("""
             do $$ declare t record; begin

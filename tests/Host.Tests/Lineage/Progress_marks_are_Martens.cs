@@ -24,7 +24,7 @@ public class Progress_marks_are_Martens(LedgerFixture fixture) : LineageTest(fix
         await CatchUp();
 
         var store = Fixture.Host.DocumentStore();
-        var lineage = await store.Advanced.ProjectionProgressFor(new ShardName(UsageLineageRows.ProjectionName), token: ct);
+        var lineage = await store.Advanced.ProjectionProgressFor(new ShardName(UsageLineageSlices.ProjectionName), token: ct);
         lineage.ShouldBeGreaterThan(0);
         await using var session = store.QuerySession();
         await using (var reader = await LineageReader.Open(session, ct))

@@ -56,12 +56,12 @@ public class Lineage_folds
     [Fact]
     public void The_counts_of_a_page_add_up_at_every_grain_to_the_entries_and_to_the_buckets()
     {
-        var page = UsageLineageRows.Fold(Events());
+        var page = UsageLineageSlices.Fold(Events());
         var buckets = UsageBucketRows.Fold(Events()).Rows;
 
         foreach (var grain in UsageBucket.Delta.Grains)
         {
-            var chipMonths = page.Counts.Where(c => c.Grain == grain && c.Figure == UsageLineageRows.ChipMonth).ToList();
+            var chipMonths = page.Counts.Where(c => c.Grain == grain && c.Figure == UsageLineageSlices.ChipMonth).ToList();
             chipMonths.Sum(c => c.Entries).ShouldBe(page.Entries.Count);
             chipMonths.Sum(c => c.Amount).ShouldBe(buckets.Where(b => b.Grain == grain).Sum(b => b.Amount));
             foreach (var month in chipMonths.GroupBy(c => (c.Chip, c.MonthIndex)))
@@ -70,7 +70,7 @@ public class Lineage_folds
             }
 
             chipMonths.Where(c => c.Chip == "H100" && c.MonthIndex == Months.IndexOf(July)).Sum(c => c.Events).ShouldBe(3);
-            page.Counts.Where(c => c.Grain == grain && c.Figure == UsageLineageRows.ProviderMonth && c.MonthIndex == Months.IndexOf(August)).Sum(c => c.Events).ShouldBe(2);
+            page.Counts.Where(c => c.Grain == grain && c.Figure == UsageLineageSlices.ProviderMonth && c.MonthIndex == Months.IndexOf(August)).Sum(c => c.Events).ShouldBe(2);
         }
     }
 }

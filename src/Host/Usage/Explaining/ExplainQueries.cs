@@ -127,7 +127,7 @@ public static class ExplainQueries
 
         var whole = UnitBound.Of(split.WholeDays.ValidBefore);
         var wholeKnown = UnitBound.Of(split.WholeDays.KnownBefore);
-        var counts = await reader.Counts(figure.Chip is null ? UsageLineageRows.ProviderMonth : UsageLineageRows.ChipMonth, figure.Provider,
+        var counts = await reader.Counts(figure.Chip is null ? UsageLineageSlices.ProviderMonth : UsageLineageSlices.ChipMonth, figure.Provider,
             figure.Chip ?? "", monthIndex, whole, wholeKnown, ct);
         var eventMark = figure.Chip is null ? LineageEntry.FirstOfProviderMonth : LineageEntry.FirstOfChipMonth;
         if (split.HasBoundary)
