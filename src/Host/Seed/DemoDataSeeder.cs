@@ -41,6 +41,8 @@ public sealed record DemoChipSpecs(string Source, LocalDate RecordedOn, List<Dem
 /// with the ledger's clock set to the moment the history says it was recorded (so asOf/knownAt, restatements and lineage
 /// have a history to show). Runs before the host serves requests and the watch starts; the clock is real again afterwards.
 /// A ledger that already holds commitments is left as it is.
+/// Longer than 200 lines: the simulated year is one script whose order matters (deals, rate cards, usage days, late
+/// records, voids, corrections, milestones); split into files, that order would be hard to read.
 /// </summary>
 public sealed class DemoDataSeeder(IDocumentStore store, IServiceProvider services, IConfiguration configuration, LedgerTime time, ILogger<DemoDataSeeder> logger) : IHostedService
 {

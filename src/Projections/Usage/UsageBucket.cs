@@ -15,6 +15,8 @@ namespace ComputeLedger.Projections.Usage;
 /// (valid month, known day), (valid day, known month), (valid month, known month). An as-of / known-at question on whole
 /// days sums whole months where it can and days only inside the two boundary months, so it reads at most about
 /// (months + 31) × (months + 31) rows per key, however many events there are.
+/// This file is longer than 200 lines because it is the one home of <c>usage_buckets</c>: the bucket's fold and every
+/// statement against its table (<see cref="UsageBucketRows"/>).
 /// </summary>
 public sealed class UsageBucket
 {

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using ComputeLedger.Host.Commitments.TrackingConsumption;
 using ComputeLedger.Host.Infrastructure;
 using ComputeLedger.Ledger.Catalog;
 using ComputeLedger.Ledger.Usage;

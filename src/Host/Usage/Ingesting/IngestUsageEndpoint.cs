@@ -1,9 +1,11 @@
 using System.Security.Claims;
 using System.Text.Json;
+using ComputeLedger.Host.Commitments.TrackingConsumption;
 using ComputeLedger.Host.Infrastructure;
 using ComputeLedger.Ledger.Catalog;
 using ComputeLedger.Ledger.Commitments;
 using ComputeLedger.Ledger.Usage;
+using ComputeLedger.Ledger.Usage.Ingesting;
 using ComputeLedger.Projections.Catalog;
 using ComputeLedger.Projections.Commitments;
 using Marten;

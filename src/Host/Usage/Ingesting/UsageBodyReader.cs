@@ -9,6 +9,8 @@ namespace ComputeLedger.Host.Usage.Ingesting;
 /// <summary>
 /// Reads a usage batch as JSON (<c>{"records":[...]}</c>) or NDJSON (one record per line). Whole-batch failures come
 /// back as a problem: malformed → 400, over 10,000 records or 16 MiB → 413, another media type → 415.
+/// Longer than 200 lines: the JSON and NDJSON readers share their limits and their error wording here, and split
+/// apart each would carry a copy of both.
 /// </summary>
 public static class UsageBodyReader
 {
