@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using ComputeLedger.Host.Infrastructure;
 using ComputeLedger.Host.Usage.Exporting;
 using Marten;
 using Spectre.Console;
@@ -6,7 +7,7 @@ using Spectre.Console.Cli;
 
 namespace ComputeLedger.Host.Cli;
 
-public sealed class ExportFocusSettings : CommandSettings
+public sealed class ExportFocusSettings : AxesSettings
 {
     [CommandOption("--from <DATE>")]
     [Description("First day of charges, yyyy-MM-dd (inclusive).")]
@@ -16,36 +17,41 @@ public sealed class ExportFocusSettings : CommandSettings
     [Description("Last day of charges, yyyy-MM-dd (inclusive).")]
     public string? To { get; set; }
 
-    [CommandOption("--as-of <DATE>")]
-    [Description("Business time: 2025-12-31 (end of that day, UTC) or an instant such as 2025-12-31T12:00:00Z.")]
-    public string? AsOf { get; set; }
-
-    [CommandOption("--known-at <DATE>")]
-    [Description("What the ledger had recorded by then; a date or an instant, as --as-of.")]
-    public string? KnownAt { get; set; }
-
     [CommandOption("--out <FILE>")]
     [Description("The CSV file to write (replaced if it exists; deleted again if the export fails midway).")]
     public string? Out { get; set; }
 
     public override ValidationResult Validate() =>
         string.IsNullOrWhiteSpace(Out) ? ValidationResult.Error("--out FILE.csv is required.") : ValidationResult.Success();
-}
 
-/// <summary><c>export focus</c>: the HTTP export's rows and CSV writer, to a file.</summary>
-public sealed class ExportFocusCommand(IDocumentStore store) : AsyncCommand<ExportFocusSettings>
-{
-    protected override async Task<int> ExecuteAsync(CommandContext context, ExportFocusSettings settings, CancellationToken cancellationToken)
+    /// <summary>
+    /// What both exports do first: check the window (refused: exit 2 with the reasons), bring the schema up to date, open
+    /// a query session, then run <paramref name="export"/> with the window.
+    /// </summary>
+    public async Task<int> Run(IDocumentStore store,
+        Func<IQuerySession, (LocalDate From, LocalDate To, TimeAxes Axes), Task<int>> export)
     {
         var errors = new List<(string Field, string Message)>();
-        if (FocusExport.Window(settings.From, settings.To, settings.AsOf, settings.KnownAt, errors) is not { } window)
+        if (FocusExport.Window(From, To, AsOf, KnownAt, errors) is not { } window)
         {
             return AnalystCli.Refused(errors);
         }
 
         await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
         await using var session = store.QuerySession();
-        var output = settings.Out!;
+        return await export(session, window);
+    }
+}
+
+/// <summary><c>export focus</c>: the HTTP export's rows and CSV writer, to a file.</summary>
+public sealed class ExportFocusCommand(IDocumentStore store) : AsyncCommand<ExportFocusSettings>
+{
+    protected override Task<int> ExecuteAsync(CommandContext context, ExportFocusSettings settings, CancellationToken cancellationToken) =>
+        settings.Run(store, (session, window) => Export(session, window, settings.Out!, cancellationToken));
+
+    private static async Task<int> Export(IQuerySession session, (LocalDate From, LocalDate To, TimeAxes Axes) window, string output,
+        CancellationToken cancellationToken)
+    {
         var tally = await ShowingProgress.Export(async progress =>
         {
             try

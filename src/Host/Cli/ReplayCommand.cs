@@ -10,7 +10,7 @@ using Spectre.Console.Cli;
 
 namespace ComputeLedger.Host.Cli;
 
-public sealed class ReplaySettings : CommandSettings
+public sealed class ReplaySettings : AxesSettings
 {
     private static readonly string[] Views = ["eligibility", "spend", "revenue", "drawdown"];
     private static readonly string[] Formats = ["table", "csv", "json"];
@@ -30,14 +30,6 @@ public sealed class ReplaySettings : CommandSettings
     [CommandOption("--to <MONTH>")]
     [Description("Last month, yyyy-MM (spend, revenue).")]
     public string? To { get; set; }
-
-    [CommandOption("--as-of <DATE>")]
-    [Description("Business time: 2025-12-31 (end of that day, UTC) or an instant such as 2025-12-31T12:00:00Z.")]
-    public string? AsOf { get; set; }
-
-    [CommandOption("--known-at <DATE>")]
-    [Description("What the ledger had recorded by then; a date or an instant, as --as-of.")]
-    public string? KnownAt { get; set; }
 
     [CommandOption("--format <FORMAT>")]
     [Description("table, csv or json.")]
