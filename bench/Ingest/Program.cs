@@ -1,3 +1,5 @@
+// Over 200 lines: the benchmark is one script (warm-up, load, catch-up wait, COPY reference, CPU accounting, report)
+// that anyone reruns; its order is its meaning.
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;

@@ -1,3 +1,5 @@
+// Over 200 lines: each test is one user journey through the page (sign-in, panels, time travel, lineage, faults);
+// they share one browser and one demo host.
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using ComputeLedger.Host.Tests.Faults;

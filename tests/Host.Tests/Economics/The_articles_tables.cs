@@ -1,3 +1,5 @@
+// Over 200 lines: the three tables of the article with their hand-computed expectations, kept next to the history
+// they are computed from.
 using System.Text.Json.Nodes;
 using ComputeLedger.Host.Tests.Infrastructure;
 using Shouldly;

@@ -1,3 +1,5 @@
+// Over 200 lines: starting, watching and killing a real host process (ports, readiness, output capture, teardown) is
+// one lifecycle; split, each part would need the others' state.
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;

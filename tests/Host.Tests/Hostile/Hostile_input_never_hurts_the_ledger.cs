@@ -1,3 +1,5 @@
+// Over 200 lines: one runner for every hostile input group, with the checks each answer must pass (no 5xx, nothing
+// stored, the field named).
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;

@@ -1,3 +1,5 @@
+// Over 200 lines: the ingest contract's cases (formats, duplicates, conflicts, limits, scoping) read together as one
+// specification of POST /api/usage.
 using System.Net.Http.Headers;
 using System.Text;
 using ComputeLedger.Host.Tests.Infrastructure;

@@ -1,3 +1,5 @@
+// Over 200 lines: the generator of histories and the naive fold it is checked against must sit side by side, or a
+// reader cannot see that the fold is naive.
 using System.Globalization;
 using ComputeLedger.Host.Tests.Infrastructure;
 using CsCheck;
