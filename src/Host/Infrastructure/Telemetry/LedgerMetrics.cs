@@ -72,39 +72,26 @@ public static class LedgerMetrics
     public static void Ingested(IReadOnlyList<UsageRecordBody?> records, IngestResult result, long startedTimestamp)
     {
         var rejected = result.Rejected.Select(r => r.Index).ToHashSet();
-        var accepted = new Dictionary<string, long>(StringComparer.Ordinal);
-        var duplicateOrAccepted = 0L;
+        var duplicate = result.DuplicateIndices.ToHashSet();
+        var counts = new Dictionary<(string Provider, string Outcome), long>();
         for (var i = 0; i < records.Count; i++)
         {
             if (!rejected.Contains(i) && records[i]?.Provider is { } provider)
             {
-                accepted[provider] = accepted.GetValueOrDefault(provider) + 1;
-                duplicateOrAccepted++;
+                var key = (provider, duplicate.Contains(i) ? "duplicate" : "accepted");
+                counts[key] = counts.GetValueOrDefault(key) + 1;
             }
         }
 
-        // Accepted records passed the provider check against their commitment, so their providers are real ones.
-        foreach (var provider in accepted.Keys)
+        // Accepted and duplicate records passed the provider check against their commitment, so their providers are real ones.
+        foreach (var ((provider, kind), n) in counts)
         {
             if (KnownProviders.Count < MaxProviders)
             {
                 KnownProviders.TryAdd(provider, 0);
             }
-        }
 
-        // The response counts duplicates, not which records they were; they are spread over the providers pro rata.
-        var providers = accepted.Keys.Order(StringComparer.Ordinal).ToList();
-        var duplicatesLeft = (long)result.Duplicates;
-        var acceptedLeft = (long)result.Accepted;
-        foreach (var provider in providers)
-        {
-            var n = accepted[provider];
-            var dup = provider == providers[^1] ? duplicatesLeft : Math.Min(duplicatesLeft, n * result.Duplicates / Math.Max(1, duplicateOrAccepted));
-            var acc = provider == providers[^1] ? acceptedLeft : Math.Min(acceptedLeft, n - dup);
-            duplicatesLeft -= dup;
-            acceptedLeft -= acc;
-            Add(Records, acc, ("ledger.usage.outcome", "accepted"), ("ledger.provider", provider));
-            Add(Records, dup, ("ledger.usage.outcome", "duplicate"), ("ledger.provider", provider));
+            Add(Records, n, ("ledger.usage.outcome", kind), ("ledger.provider", provider));
         }
 
         foreach (var r in result.Rejected)

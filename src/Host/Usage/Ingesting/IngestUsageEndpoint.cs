@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using ComputeLedger.Host.Commitments.TrackingConsumption;
 using ComputeLedger.Host.Infrastructure;
 using ComputeLedger.Ledger.Catalog;
@@ -22,7 +23,12 @@ public sealed record UsageBatchBody(List<UsageRecordBody?>? Records);
 
 public sealed record RejectedRecord(int Index, string? UsageId, IReadOnlyList<string> Errors);
 
-public sealed record IngestResult(int Accepted, int Duplicates, IReadOnlyList<RejectedRecord> Rejected);
+public sealed record IngestResult(int Accepted, int Duplicates, IReadOnlyList<RejectedRecord> Rejected)
+{
+    /// <summary>Which records of the batch were duplicates (for the metrics' provider labels; not part of the answer).</summary>
+    [JsonIgnore]
+    public IReadOnlyList<int> DuplicateIndices { get; init; } = [];
+}
 
 /// <summary>
 /// POST /api/usage: validate and price each record, claim its usageId and append its event in one transaction.
@@ -68,7 +74,7 @@ public static class IngestUsageEndpoint
         var books = (await session.LoadManyAsync<RateBookView>(ct, bookIds)).ToDictionary(b => b.Id, b => b.ToRateBook(), StringComparer.Ordinal);
 
         var rejected = new List<RejectedRecord>();
-        var duplicates = 0;
+        var duplicates = new List<int>();
         var valid = new List<(int Index, ChipHoursConsumed Event, string Fingerprint)>();
         var seenInBatch = new Dictionary<string, string>(StringComparer.Ordinal);
 
@@ -101,7 +107,7 @@ public static class IngestUsageEndpoint
             {
                 if (earlier == fingerprint)
                 {
-                    duplicates++;
+                    duplicates.Add(i);
                 }
                 else
                 {
@@ -118,7 +124,7 @@ public static class IngestUsageEndpoint
 
         if (valid.Count == 0)
         {
-            return new IngestResult(0, duplicates, rejected);
+            return new IngestResult(0, duplicates.Count, rejected) { DuplicateIndices = duplicates };
         }
 
         // One stream per (batch, commitment): bounded by the batch size, and never shared by two writers.
@@ -141,7 +147,7 @@ public static class IngestUsageEndpoint
             }
             else if (known.TryGetValue(consumed.UsageId, out var storedFingerprint) && storedFingerprint == fingerprint)
             {
-                duplicates++;
+                duplicates.Add(index);
             }
             else
             {
@@ -159,6 +165,6 @@ public static class IngestUsageEndpoint
         await ConsumptionMilestones.Detect(session, bus, accepted.Select(e => e.CommitmentId), now, ct);
 
         await session.SaveChangesAsync(ct);
-        return new IngestResult(accepted.Count, duplicates, rejected.OrderBy(r => r.Index).ToList());
+        return new IngestResult(accepted.Count, duplicates.Count, rejected.OrderBy(r => r.Index).ToList()) { DuplicateIndices = duplicates };
     }
 }
