@@ -80,7 +80,7 @@ start_throwaway_pg() {
   init_cluster "$PG_TMP/data" --no-sync
   # Durability is pointless for a database deleted in a minute; the tests run many clients in parallel.
   local settings=(fsync=off synchronous_commit=off full_page_writes=off
-                  max_connections=300 shared_buffers=256MB)
+                  max_connections=300 shared_buffers=256MB default_toast_compression=lz4)
   local port=55000 attempt
   # Another process can grab the port between the probe and the bind; then try the next one.
   for attempt in 1 2 3 4 5; do

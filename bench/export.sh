@@ -34,7 +34,7 @@ cleanup() { stop_host; stop_cluster "$PG_TMP/data" fast; rm -rf "$PG_TMP"; }
 trap cleanup EXIT
 init_cluster "$PG_TMP/data" --no-sync
 PORT=$(pick_free_port $((40000 + RANDOM % 20000)))
-start_cluster "$PG_TMP/data" "$PORT" "$PG_TMP" "$PG_TMP/postgres.log"
+start_cluster "$PG_TMP/data" "$PORT" "$PG_TMP" "$PG_TMP/postgres.log" "${LEDGER_PG_SETTINGS[@]}"
 "$PG_BIN/psql" -q -h 127.0.0.1 -p "$PORT" -U postgres -c "create database ledger" postgres
 
 build_host -v quiet

@@ -23,7 +23,7 @@ cleanup() { stop_cluster "$PG_TMP/data" fast; rm -rf "$PG_TMP"; }
 trap cleanup EXIT
 init_cluster "$PG_TMP/data" --no-sync
 PORT=$(pick_free_port 56000)
-start_cluster "$PG_TMP/data" "$PORT" "$PG_TMP" "$PG_TMP/postgres.log" max_connections=200
+start_cluster "$PG_TMP/data" "$PORT" "$PG_TMP" "$PG_TMP/postgres.log" "${LEDGER_PG_SETTINGS[@]}"
 
 dotnet build bench/Queries/Queries.csproj -c Release -v quiet -nologo >&2
 LEDGER_BENCH_SERVER="Host=127.0.0.1;Port=$PORT;Username=postgres;Database=postgres" \

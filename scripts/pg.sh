@@ -140,6 +140,12 @@ wait_ready() {
   pg_die "PostgreSQL on 127.0.0.1:$port not ready after ${timeout}s"
 }
 
+# The ledger's server settings, for every cluster the project's scripts start. Batch events are jsonb values of
+# ~100 KB that PostgreSQL compresses when it stores them (TOAST): lz4 instead of the default pglz took about 3 µs of
+# PostgreSQL CPU off every ingested usage record in bench/ingest.sh (README, "Usage at scale"). A server of your own
+# should set default_toast_compression = lz4 too (PostgreSQL 14+, built with lz4, as Debian's and the official images are).
+LEDGER_PG_SETTINGS=(max_connections=200 default_toast_compression=lz4)
+
 # start_cluster DATADIR PORT SOCKETDIR LOGFILE [name=value ...]: starts the server listening on
 # 127.0.0.1:PORT only, with extra settings passed as -c options (nothing is written to postgresql.conf,
 # so settings and port can differ from one start to the next). Fails, showing the log, if it won't start.
@@ -225,7 +231,7 @@ _ensure_dev_cluster() {
     pg_log "reusing the PostgreSQL already running on 127.0.0.1:$port ($data); it will be left running"
     wait_ready "$port" 30 || return 1
   else
-    start_cluster "$data" "$port" "$dotdata/run" "$dotdata/postgres.log" max_connections=200 || {
+    start_cluster "$data" "$port" "$dotdata/run" "$dotdata/postgres.log" "${LEDGER_PG_SETTINGS[@]}" || {
       pg_log "hint: is port $port taken by something else? Set LEDGER_PG_PORT to use another port."
       return 1
     }

@@ -40,7 +40,7 @@ if [[ -z ${LEDGER_EXAMPLES_URL:-} ]]; then
   pg_assert_reachable "$WORK"
   init_cluster "$WORK/data" --no-sync
   port=$(pick_free_port 56300)
-  start_cluster "$WORK/data" "$port" "$WORK" "$WORK/postgres.log" fsync=off synchronous_commit=off max_connections=200
+  start_cluster "$WORK/data" "$port" "$WORK" "$WORK/postgres.log" fsync=off synchronous_commit=off "${LEDGER_PG_SETTINGS[@]}"
   OWN_PG="$WORK/data"
   "$PG_BIN/psql" -h 127.0.0.1 -p "$port" -U postgres -qAtc 'create database ledger' >/dev/null
   export LEDGER_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Database=ledger"
