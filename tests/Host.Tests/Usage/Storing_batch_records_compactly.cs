@@ -79,4 +79,21 @@ public class Storing_batch_records_compactly(LedgerFixture fixture) : UsageTest(
         reread.Records.ShouldBe(stored.Records);
         (reread with { Records = stored.Records, Rates = stored.Rates }).ShouldBe(stored);
     }
+
+    [Fact]
+    public async Task Each_claim_holds_its_records_figures_with_start_to_the_microsecond()
+    {
+        (await Post(Record("k-1", 2.5m, start: "2025-07-01T00:00:00.123456789Z", end: "2025-07-01T01:00:00Z"), Record("k-2", 0.125m, chip: "Inferentia2", region: null)))
+            .Json["accepted"]!.GetValue<int>().ShouldBe(2);
+        var (id, _) = await StoredBatch();
+        var stream = (string)(await Sql($"select stream_id from ledger.mt_events where id = '{id}'"))!;
+
+        var claims = (string)(await Sql("""
+            select string_agg(concat_ws('|', usage_id, length(fingerprint), commitment_id, stream_id, amount, currency, chip, chip_hours,
+                to_char(start at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'), voided), ';' order by usage_id) from ledger.usage_claims
+            """))!;
+
+        claims.ShouldBe($"k-1|64|amazon-anthropic|{stream}|8.75|USD|Trainium2|2.5|2025-07-01T00:00:00.123456|f;" +
+                        $"k-2|64|amazon-anthropic|{stream}|0.16|USD|Inferentia2|0.125|2025-07-01T00:00:00.000000|f");
+    }
 }
