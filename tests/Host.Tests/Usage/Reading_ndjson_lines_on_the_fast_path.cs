@@ -169,6 +169,16 @@ public class Reading_ndjson_lines_on_the_fast_path
     public void Shapes_it_leaves_to_the_serializer(string line) =>
         UsageRecordFastReader.TryRead(Encoding.UTF8.GetBytes(line), out _).ShouldBeFalse();
 
+    [Fact]
+    public void A_string_of_invalid_UTF8_is_declined_rather_than_thrown()
+    {
+        // NDJSON lines are checked for UTF-8 before either path reads them; the fast path still declines on its own.
+        byte[] line = [.. "{\"usageId\":\""u8, 0xff, .. "\"}"u8];
+
+        Should.Throw<JsonException>(() => JsonSerializer.Deserialize<UsageRecordBody>(line, Json.Options));
+        UsageRecordFastReader.TryRead(line, out _).ShouldBeFalse();
+    }
+
     private static void SameAsSerializer(byte[] line, UsageRecordBody fast, string text)
     {
         var slow = Should.NotThrow(() => JsonSerializer.Deserialize<UsageRecordBody>(line, Json.Options), text);

@@ -110,8 +110,16 @@ public static class UsageRecordFastReader
             return false;
         }
 
-        value = reader.GetString();
-        return true;
+        try
+        {
+            value = reader.GetString();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            // Invalid UTF-8 in the string (the reader does not check it, the transcoding does): the serializer's call.
+            return false;
+        }
     }
 
     /// <summary>A JSON number through <c>TryGetDecimal</c>, the call behind the serializer's decimal; a quoted number is its call.</summary>
