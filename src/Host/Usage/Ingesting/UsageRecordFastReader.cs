@@ -125,36 +125,26 @@ public static class UsageRecordFastReader
     /// <summary>A JSON number through <c>TryGetDecimal</c>, the call behind the serializer's decimal; a quoted number is its call.</summary>
     private static bool TryDecimal(ref Utf8JsonReader reader, out decimal? value)
     {
-        value = null;
-        if (reader.TokenType == JsonTokenType.Null)
+        if (reader.TokenType == JsonTokenType.Number && reader.TryGetDecimal(out var number))
         {
+            value = number;
             return true;
         }
 
-        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDecimal(out var number))
-        {
-            return false;
-        }
-
-        value = number;
-        return true;
+        value = null;
+        return reader.TokenType == JsonTokenType.Null;
     }
 
     private static bool TryInt64(ref Utf8JsonReader reader, out long? value)
     {
-        value = null;
-        if (reader.TokenType == JsonTokenType.Null)
+        if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var number))
         {
+            value = number;
             return true;
         }
 
-        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var number))
-        {
-            return false;
-        }
-
-        value = number;
-        return true;
+        value = null;
+        return reader.TokenType == JsonTokenType.Null;
     }
 
     /// <summary>
