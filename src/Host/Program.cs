@@ -39,11 +39,12 @@ builder.Services.AddMarten(services =>
         var options = new StoreOptions();
         options.Connection(Database.ConnectionString(services.GetRequiredService<IConfiguration>()));
         options.DatabaseSchemaName = "ledger";
-        // Stored batch events write their records as positional arrays (see RecordedUsageJson); HTTP keeps the object form.
+        // Stored batch events write their records packed in one string (see PackedRecordsJson); HTTP keeps the object form.
         options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, json =>
         {
             Json.Configure(json);
             json.Converters.Add(new RecordedUsageJson());
+            json.Converters.Add(new PackedRecordsJson());
         });
         options.Events.StreamIdentity = StreamIdentity.AsString;
         // Event timestamps are the known-time axis; they come from the same clock as every decision.

@@ -77,18 +77,20 @@ public static class UsageClaims
     private static async Task Copy(NpgsqlConnection connection, string table, List<UsageClaim> claims, CancellationToken ct)
     {
         await using var writer = await connection.BeginBinaryImportAsync($"copy {table} ({Columns}) from stdin (format binary)", ct);
+        // Synchronous writes: each only fills Npgsql's buffer (flushed to the local server when full), and an awaited
+        // call per field cost ~13% of the host's CPU per record in the ingest benchmark's profile.
         foreach (var c in claims)
         {
-            await writer.StartRowAsync(ct);
-            await writer.WriteAsync(c.UsageId, NpgsqlDbType.Text, ct);
-            await writer.WriteAsync(c.Fingerprint, NpgsqlDbType.Text, ct);
-            await writer.WriteAsync(c.CommitmentId, NpgsqlDbType.Text, ct);
-            await writer.WriteAsync(c.StreamId, NpgsqlDbType.Text, ct);
-            await writer.WriteAsync(c.Amount, NpgsqlDbType.Numeric, ct);
-            await writer.WriteAsync(c.Currency, NpgsqlDbType.Text, ct);
-            await writer.WriteAsync(c.Chip, NpgsqlDbType.Text, ct);
-            await writer.WriteAsync(c.ChipHours, NpgsqlDbType.Numeric, ct);
-            await writer.WriteAsync(c.Start.ToDateTimeUtc(), NpgsqlDbType.TimestampTz, ct);
+            writer.StartRow();
+            writer.Write(c.UsageId, NpgsqlDbType.Text);
+            writer.Write(c.Fingerprint, NpgsqlDbType.Text);
+            writer.Write(c.CommitmentId, NpgsqlDbType.Text);
+            writer.Write(c.StreamId, NpgsqlDbType.Text);
+            writer.Write(c.Amount, NpgsqlDbType.Numeric);
+            writer.Write(c.Currency, NpgsqlDbType.Text);
+            writer.Write(c.Chip, NpgsqlDbType.Text);
+            writer.Write(c.ChipHours, NpgsqlDbType.Numeric);
+            writer.Write(c.Start.ToDateTimeUtc(), NpgsqlDbType.TimestampTz);
         }
 
         await writer.CompleteAsync(ct);

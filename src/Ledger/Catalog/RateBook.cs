@@ -43,24 +43,34 @@ public sealed record RateBook(IReadOnlyList<RateCardPublished> Cards)
     /// The rate for a record: the commitment's override beats the provider card; within each, an exact region beats "any".
     /// Null when nothing applies.
     /// </summary>
-    public static AppliedRate? Price(RateBook provider, RateBook overrides, string chip, string? region, Instant at)
-    {
-        var candidates = new (RateBook Book, string? Region, string Source)[]
-        {
-            (overrides, region, "commitment"),
-            (overrides, null, "commitment"),
-            (provider, region, "provider"),
-            (provider, null, "provider"),
-        };
+    public static AppliedRate? Price(RateBook provider, RateBook overrides, string chip, string? region, Instant at) =>
+        Applied(overrides.InForce(chip, region, at), "commitment", region)
+        ?? Applied(overrides.InForce(chip, null, at), "commitment", null)
+        ?? Applied(provider.InForce(chip, region, at), "provider", region)
+        ?? Applied(provider.InForce(chip, null, at), "provider", null);
 
-        foreach (var (book, r, source) in candidates)
+    private static AppliedRate? Applied((ChipRate Rate, RateCardPublished Card)? hit, string scope, string? region) =>
+        hit is { } h ? new AppliedRate(h.Rate.PricePerChipHour, Source(scope, h.Card.EffectiveFrom, region), h.Card.EffectiveFrom) : null;
+
+    /// <summary>
+    /// <c>scope:yyyy-MM-dd:region</c> (or <c>:any</c>). Every record of a batch priced by the same line has the same
+    /// source, so the text is made once and kept (a bounded memo: it is cleared when it holds 4,096 sources).
+    /// </summary>
+    private static string Source(string scope, LocalDate effectiveFrom, string? region)
+    {
+        var key = (scope, effectiveFrom, region);
+        if (!Sources.TryGetValue(key, out var source))
         {
-            if (book.InForce(chip, r, at) is { } hit)
+            if (Sources.Count >= 4096)
             {
-                return new AppliedRate(hit.Rate.PricePerChipHour, $"{source}:{hit.Card.EffectiveFrom:yyyy-MM-dd}:{r ?? "any"}", hit.Card.EffectiveFrom);
+                Sources.Clear();
             }
+
+            source = Sources[key] = $"{scope}:{effectiveFrom:yyyy-MM-dd}:{region ?? "any"}";
         }
 
-        return null;
+        return source;
     }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string, LocalDate, string?), string> Sources = new();
 }

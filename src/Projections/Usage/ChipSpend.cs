@@ -116,7 +116,8 @@ public sealed partial class ChipSpendProjection : MultiStreamProjection<ChipSpen
     public ChipSpendProjection()
     {
         Identity<ChipHoursConsumed>(e => ChipSpend.KeyOf(e.Provider, e.Chip, e.Start));
-        Identities<UsageRecorded>(e => [.. e.Records.Select(r => ChipSpend.KeyOf(e.Provider, r.Chip, r.Start)).Distinct()]);
+        // The rows a batch touches: distinct (chip, month) first, so a key is formatted per row, not per record.
+        Identities<UsageRecorded>(e => [.. e.Records.DistinctBy(r => (r.Chip, Months.IndexOf(r.Start))).Select(r => ChipSpend.KeyOf(e.Provider, r.Chip, r.Start))]);
         Identity<UsageVoided>(e => ChipSpend.KeyOf(e.Provider, e.Chip, e.Voided.Start));
         Identities<UsageCorrected>(e => [.. new[] { ChipSpend.KeyOf(e.Provider, e.Chip, e.Before.Start), ChipSpend.KeyOf(e.Provider, e.Chip, e.After.Start) }.Distinct()]);
     }

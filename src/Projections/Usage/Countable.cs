@@ -22,7 +22,8 @@ public static class Countable
     {
         ChipHoursConsumed c => Within(c.ChipHours, c.Amount.Amount, c.Tokens) ? Verdict.Count : Verdict.Refuse,
         // A batch counts whole or not at all, as the one event it is (the API never writes a record beyond the limits).
-        UsageRecorded b => b.Records.All(r => Within(r.ChipHours, r.Amount, r.Tokens)) ? Verdict.Count : Verdict.Refuse,
+        // Every view asks about the same loaded event, so its verdict is worked out once (per event, not per record per view).
+        UsageRecorded b => Batches.GetValue(b, static batch => new BatchVerdict(batch.Records.All(r => Within(r.ChipHours, r.Amount, r.Tokens)) ? Verdict.Count : Verdict.Refuse)).Verdict,
         UsageVoided v => Within(v.Voided) ? Verdict.Count : Verdict.Ignore,
         UsageCorrected c => Within(c.Before) && Within(c.After) ? Verdict.Count : Verdict.Refuse,
         _ => Verdict.Count,
@@ -43,6 +44,10 @@ public static class Countable
         UsageCorrected c => c.UsageId,
         _ => null,
     };
+
+    private sealed record BatchVerdict(Verdict Verdict);
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<UsageRecorded, BatchVerdict> Batches = new();
 
     private static bool Within(UsageFigures f) => Within(f.ChipHours, f.Amount.Amount, f.Tokens);
 

@@ -72,7 +72,8 @@ public sealed partial class ProviderRevenueProjection : MultiStreamProjection<Pr
     public ProviderRevenueProjection()
     {
         Identity<ChipHoursConsumed>(e => ProviderRevenue.KeyOf(e.Provider, e.Start));
-        Identities<UsageRecorded>(e => [.. e.Records.Select(r => ProviderRevenue.KeyOf(e.Provider, r.Start)).Distinct()]);
+        // The rows a batch touches: distinct months first, so a key is formatted per row, not per record.
+        Identities<UsageRecorded>(e => [.. e.Records.DistinctBy(r => Months.IndexOf(r.Start)).Select(r => ProviderRevenue.KeyOf(e.Provider, r.Start))]);
         Identity<UsageVoided>(e => ProviderRevenue.KeyOf(e.Provider, e.Voided.Start));
         Identities<UsageCorrected>(e => [.. new[] { ProviderRevenue.KeyOf(e.Provider, e.Before.Start), ProviderRevenue.KeyOf(e.Provider, e.After.Start) }.Distinct()]);
     }

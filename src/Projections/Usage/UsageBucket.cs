@@ -44,7 +44,7 @@ public sealed class UsageBucket
 
     /// <summary>One signed contribution of an event to a bucket.</summary>
     public sealed record Delta(string Provider, string Chip, string CommitmentId, Instant CountedAt, Instant ValidAt, Instant KnownAt,
-        decimal ChipHours, Money Amount, long? Tokens, int Records)
+        decimal ChipHours, Money Amount, decimal? Tokens, int Records)
     {
         public static readonly string[] Grains = ["dd", "md", "dm", "mm"];
 
@@ -81,6 +81,46 @@ public sealed class UsageBucket
         ],
         _ => [],
     };
+
+    /// <summary>
+    /// <see cref="Deltas"/>, with a batch's records that share a chip, a UTC day and whether they carry tokens added up
+    /// first: the batch gives provider, commitment and known time, so such records land in the same bucket of every
+    /// grain, and the fold does per (chip, day) what it did per record. Sums are decimal, as the bucket's own.
+    /// </summary>
+    public static IEnumerable<Delta> Combined(object @event, Instant knownAt)
+    {
+        if (@event is not UsageRecorded batch || Countable.Of(@event) != Countable.Verdict.Count)
+        {
+            return Deltas(@event, knownAt);
+        }
+
+        var sums = new Dictionary<(string Chip, int Day, bool Tokens), DaySum>();
+        foreach (var r in batch.Records)
+        {
+            var key = (r.Chip, DayOf(r.Start), r.Tokens is not null);
+            if (!sums.TryGetValue(key, out var sum))
+            {
+                sums[key] = sum = new DaySum(r.Start);
+            }
+
+            sum.ChipHours += r.ChipHours;
+            sum.Amount += r.Amount;
+            sum.Tokens += r.Tokens ?? 0;
+            sum.Records++;
+        }
+
+        return sums.Select(s => new Delta(batch.Provider, s.Key.Chip, batch.CommitmentId, s.Value.Start, s.Value.Start, knownAt,
+            s.Value.ChipHours, new Money(s.Value.Amount, batch.Currency), s.Key.Tokens ? s.Value.Tokens : null, s.Value.Records));
+    }
+
+    private sealed class DaySum(Instant start)
+    {
+        public Instant Start { get; } = start;
+        public decimal ChipHours { get; set; }
+        public decimal Amount { get; set; }
+        public decimal Tokens { get; set; }
+        public int Records { get; set; }
+    }
 
     private static Delta Negative(string provider, string chip, string commitment, UsageFigures f, Instant validAt, Instant knownAt) =>
         new(provider, chip, commitment, f.Start, validAt, knownAt, -f.ChipHours, f.Amount.Times(-1), -f.Tokens, -1);
@@ -230,7 +270,7 @@ public sealed class UsageBucketRows(string schema, TimeProvider time) : IProject
             staged.Clear();
             try
             {
-                foreach (var delta in UsageBucket.Deltas(Countable.Require(e.Data), Instant.FromDateTimeOffset(e.Timestamp)))
+                foreach (var delta in UsageBucket.Combined(Countable.Require(e.Data), Instant.FromDateTimeOffset(e.Timestamp)))
                 {
                     var month = Months.IndexOf(delta.CountedAt);
                     foreach (var grain in UsageBucket.Delta.Grains)

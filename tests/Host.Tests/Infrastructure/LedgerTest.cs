@@ -49,16 +49,24 @@ public abstract class LedgerTest(LedgerFixture fixture) : IAsyncLifetime
 
     /// <summary>
     /// Every stored usage record as a row (usage_id, stream_id, chip, region, start, amount, price): a UsageRecorded
-    /// event holds many (positional arrays, or objects as the first batch events were stored), a ChipHoursConsumed of an
-    /// older ledger one.
+    /// event holds many (packed in one string; positional arrays, or objects, as earlier releases stored them), a
+    /// ChipHoursConsumed of an older ledger one.
     /// </summary>
     public const string RecordsSql = """
         select o->>'usageId' as usage_id, e.stream_id, o->>'chip' as chip, o->>'region' as region,
                case jsonb_typeof(o->'start') when 'number' then to_timestamp((o->>'start')::numeric / 10000000) else (o->>'start')::timestamptz end as start,
                (o->>'amount')::numeric as amount, (e.data->'rates'->((o->>'rate')::int)->>'price')::numeric as price
-        from ledger.mt_events e cross join lateral jsonb_array_elements(e.data->'records') r
-        cross join lateral (select case when jsonb_typeof(r) = 'array'
-            then jsonb_build_object('usageId', r->0, 'chip', r->1, 'region', r->2, 'start', r->4, 'rate', r->7, 'amount', r->8) else r end as o) n
+        from ledger.mt_events e
+        cross join lateral (
+            select case when jsonb_typeof(r) = 'array'
+                then jsonb_build_object('usageId', r->0, 'chip', r->1, 'region', r->2, 'start', r->4, 'rate', r->7, 'amount', r->8) else r end
+            from jsonb_array_elements(case jsonb_typeof(e.data->'records') when 'array' then e.data->'records' else '[]'::jsonb end) r
+            union all
+            select jsonb_build_object('usageId', f[1], 'chip', f[2], 'region', nullif(f[3], ''),
+                'start', case when f[5] like '%T%' then to_jsonb(f[5]) else to_jsonb(f[5]::numeric) end, 'rate', f[8]::int, 'amount', f[9]::numeric)
+            from (select string_to_array(p, ',') as f
+                  from regexp_split_to_table(case jsonb_typeof(e.data->'records') when 'string' then e.data->>'records' end, ';') p) packed
+        ) n(o)
         where e.type = 'usage_recorded'
         union all
         select data->>'usageId', stream_id, data->>'chip', data->>'region', (data->>'start')::timestamptz,

@@ -77,6 +77,42 @@ public class Pricing_and_checking_usage
         Submission(hours: 2m).Fingerprint().ShouldBe(Submission(hours: 2.000m).Fingerprint());
     }
 
+    /// <summary>
+    /// Fingerprints are stored with every claim and compared with those of later retries, so their canonical text is a
+    /// contract across versions: the fields joined by U+001F, chip-hours without trailing zeros, instants as Unix ticks.
+    /// </summary>
+    [Fact]
+    public void The_fingerprint_is_the_digest_of_its_canonical_text_whatever_the_values()
+    {
+        static string Canonical(UsageSubmission s) => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
+            string.Join('\u001f', s.UsageId, s.CommitmentId, s.Provider, s.Chip, s.Region ?? "",
+                s.ChipHours?.ToString("0.############################", System.Globalization.CultureInfo.InvariantCulture),
+                s.Start?.ToUnixTimeTicks(), s.End?.ToUnixTimeTicks(), s.Tokens))));
+
+        var random = new Random(20261130);
+        decimal[] hours = [1m, 1.0m, 2.50m, 0.000001m, 79228162514264337593543950335m, 7.9228162514264337593543950335m, 0.0000000000000000000000000001m,
+            1000000m, 100.00000000000000000000m, 0m, 0.00m, -1.50m, -0.0m];
+        var submissions = hours.Select(h => new UsageSubmission("u-1", "deal", "AWS", "Trainium2", null, h, July, July.Plus(Duration.FromHours(1)), null))
+            .Concat(Enumerable.Range(0, 2000).Select(i => new UsageSubmission(
+                i % 17 == 0 ? null : $"u-{random.NextInt64()}", i % 13 == 0 ? null : "deal-é", "AWS", i % 2 == 0 ? "Trainium2" : "Inferentia2",
+                i % 3 == 0 ? null : "us-east-1",
+                i % 11 == 0 ? null : new decimal(random.Next(), random.Next(0, 3), 0, random.Next(0, 5) == 0, (byte)random.Next(0, 29)),
+                i % 7 == 0 ? null : Instant.FromUnixTimeTicks(random.NextInt64(-10_000_000_000_000_000, 10_000_000_000_000_000)),
+                i % 5 == 0 ? null : July, i % 4 == 0 ? random.NextInt64(long.MinValue, long.MaxValue) : null)))
+            .Append(new UsageSubmission(new string('x', 3000), "deal", "AWS", "Trainium2", null, 1.5m, July, July, 1));
+
+        foreach (var s in submissions)
+        {
+            s.Fingerprint().ShouldBe(Canonical(s), $"{s}");
+        }
+
+        // One digest pinned, so a change of the canonical text in both places at once still fails.
+        new UsageSubmission("u-1", "deal", "AWS", "Trainium2", "us-east-1", 2.50m, Instant.FromUtc(2025, 7, 1, 0, 0), Instant.FromUtc(2025, 7, 1, 1, 0), null)
+            .Fingerprint().ShouldBe(PinnedDigest);
+    }
+
+    private const string PinnedDigest = "EFE69EF81F5E6E7DDE67B438E5D740B61671366811DFCEEEAF55CA55FC88397A";
+
     [Fact]
     public void Voiding_twice_records_one_void_and_a_voided_record_cannot_be_corrected()
     {

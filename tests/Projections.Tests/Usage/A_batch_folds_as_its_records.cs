@@ -55,4 +55,29 @@ public class A_batch_folds_as_its_records
 
         UsageBucket.Deltas(batch, RecordedAt).ShouldBe(Records.SelectMany(r => UsageBucket.Deltas(r, RecordedAt)));
     }
+
+    [Fact]
+    public void Time_travel_buckets_of_a_batch_are_those_of_its_records_one_by_one()
+    {
+        // Two records on the same chip and day, one with tokens and one without: combined per (chip, day, tokens or not).
+        ChipHoursConsumed[] records =
+        [
+            .. Records,
+            Consumed("e", "H100", 4m, 6.88m, Instant.FromUtc(2025, 7, 31, 2, 0), null),
+            Consumed("f", "H100", 1m, 6.88m, Instant.FromUtc(2025, 7, 31, 5, 0), 7_000),
+            Consumed("g", "H100", 1m, 6.88m, Instant.FromUtc(2025, 8, 1, 23, 59), 999_999_999_999_999),
+            Consumed("h", "H100", 1m, 6.88m, Instant.FromUtc(2025, 8, 1, 23, 58), 999_999_999_999_999),
+        ];
+        JasperFx.Events.IEvent At(object data) => new JasperFx.Events.Event<object>(data) { Timestamp = RecordedAt.ToDateTimeOffset() };
+
+        var fromBatch = UsageBucketRows.Fold([At(UsageEvents.Batch(records, RecordedAt))]);
+        var fromRecords = UsageBucketRows.Fold(records.Select(r => At(r)));
+
+        fromBatch.Refused.ShouldBeEmpty();
+        Described(fromBatch.Rows).ShouldBe(Described(fromRecords.Rows));
+        fromBatch.Rows.Count.ShouldBeGreaterThan(UsageEvents.Batch(records, RecordedAt).Records.Count);
+    }
+
+    private static List<string> Described(IEnumerable<UsageBucket> rows) =>
+        [.. rows.Select(b => $"{b.Id} {b.Currency} {b.ChipHours} {b.Amount} {b.Tokens} {b.TokenizedAmount} {b.Records} {b.Month} {b.MonthIndex}").Order(StringComparer.Ordinal)];
 }

@@ -23,6 +23,28 @@ public sealed record UsageSubmission(
     /// </summary>
     public string Fingerprint()
     {
+        // The canonical text is stored fingerprints' contract: fields joined by U+001F, chip-hours without trailing zeros,
+        // instants as Unix ticks. It is written into a stack buffer and hashed from there (no boxing, no custom numeric
+        // format: a positive decimal divided by 1.000… loses its trailing zeros and prints the same digits).
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        Span<char> text = stackalloc char[1024];
+        if (ChipHours is not { } hours || hours <= 0
+            || !text.TryWrite(invariant, $"{UsageId}\u001f{CommitmentId}\u001f{Provider}\u001f{Chip}\u001f{Region}\u001f{hours / TrailingZeros}\u001f{Start?.ToUnixTimeTicks()}\u001f{End?.ToUnixTimeTicks()}\u001f{Tokens}", out var length))
+        {
+            return Canonical();
+        }
+
+        Span<byte> utf8 = stackalloc byte[length * 3];
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(utf8[..Encoding.UTF8.GetBytes(text[..length], utf8)], hash);
+        return Convert.ToHexString(hash);
+    }
+
+    private const decimal TrailingZeros = 1.0000000000000000000000000000m;
+
+    /// <summary>The canonical text the plain way, for what the fast way leaves (non-positive or missing hours, text over 1,024 characters).</summary>
+    private string Canonical()
+    {
         var canonical = string.Join('\u001f',
             UsageId, CommitmentId, Provider, Chip, Region ?? "",
             ChipHours?.ToString("0.############################", System.Globalization.CultureInfo.InvariantCulture),
