@@ -156,7 +156,8 @@ public static class UsageBodyReader
                         throw new MalformedLineException($"records[{Records.Count}]", $"line {_lineNumber}: not valid UTF-8: send the text encoded as UTF-8.");
                     }
 
-                    Records.Add(JsonSerializer.Deserialize<UsageRecordBody>(line, Json.Options));
+                    // The common shape is read straight from the bytes; any other line, and every error, is the serializer's.
+                    Records.Add(UsageRecordFastReader.TryRead(line, out var record) ? record : JsonSerializer.Deserialize<UsageRecordBody>(line, Json.Options));
                 }
                 catch (JsonException e)
                 {
