@@ -4,7 +4,7 @@
 #   bench/export.sh                    # 1,000,000 usage records
 #   bench/export.sh --records 200000
 #
-# Starts a throwaway PostgreSQL cluster (default settings, as ./run.sh's) and the Release host as a process of its own
+# Starts a throwaway PostgreSQL cluster (the settings of ./run.sh's, scripts/pg.sh) and the Release host as a process of its own
 # (Development keys, demo data), posts N usage records (NDJSON batches of 10,000, two at a time) and waits until the
 # async projections have folded them. Then it restarts the host, so its peak RSS (VmHWM) counts start-up and the export
 # only, exports the whole range over HTTP (GET /api/export/focus.csv?from=2000-01-01&to=2100-12-31) and prints the

@@ -5,7 +5,7 @@
 #   bench/queries.sh 10000 100000    # other sizes
 #   bench/queries.sh --spread        # the earlier shape: every size's known times over the same 100 days
 #
-# Starts a throwaway PostgreSQL cluster (default settings, as ./run.sh's), hosts the ledger in-process per size with a
+# Starts a throwaway PostgreSQL cluster (the settings of ./run.sh's, scripts/pg.sh), hosts the ledger in-process per size with a
 # simulated clock, adds records at a steady rate per known and valid day (see bench/Queries/Program.cs for why), and
 # prints p50/p95 of eligibility and chip-spend queries with asOf and knownAt in the past (whole days and instants), the
 # first page of a lineage, and the restatements of one known day. Removes the cluster at the end.
