@@ -192,20 +192,35 @@ public sealed class UsageLineageSlices(string schema) : IProjection
         public decimal Amount { get; set; }
     }
 
-    public sealed record Page(IReadOnlyList<LineageEntry> Entries, IReadOnlyCollection<CountRow> Counts, IReadOnlyCollection<Slice> Slices);
+    public sealed record Page(int EntryCount, IReadOnlyCollection<CountRow> Counts, IReadOnlyCollection<Slice> Slices);
 
-    /// <summary>Pure: the entries of a run of events and the increments of the figures' counts they make.</summary>
-    public static Page Fold(IEnumerable<IEvent> events)
+    /// <summary>
+    /// Pure: the slices of a run of events and the increments of the figures' counts they make. A batch of records is
+    /// folded record by record without building its entries (<see cref="FoldBatch"/>); every other event through its
+    /// entries. <see cref="FoldPerEntry"/> folds every event through its entries: the definition tests hold this to.
+    /// </summary>
+    public static Page Fold(IEnumerable<IEvent> events) => Fold(events, batchesByRecord: true);
+
+    /// <summary>The fold through <see cref="UsageLineage.Entries"/> for every event, batches included.</summary>
+    public static Page FoldPerEntry(IEnumerable<IEvent> events) => Fold(events, batchesByRecord: false);
+
+    private static Page Fold(IEnumerable<IEvent> events, bool batchesByRecord)
     {
-        var entries = new List<LineageEntry>();
+        var entryCount = 0;
         var slices = new Dictionary<(long Seq, string Provider, string Chip, string CommitmentId, int Month, int ValidMonth, long KnownNs, string Currency), Slice>();
         // First by (day, day): the records of a batch mostly share both, so the grains are expanded from few sums.
         var days = new Dictionary<(string Provider, string Chip, int Month, int ValidDay, int KnownDay, string Currency), (long Entries, long ChipMonthEvents, long ProviderMonthEvents, decimal Amount)>();
         foreach (var e in events)
         {
+            if (batchesByRecord && e.Data is UsageRecorded batch && Countable.Of(batch) == Countable.Verdict.Count)
+            {
+                entryCount += FoldBatch(batch, e, slices, days);
+                continue;
+            }
+
             foreach (var entry in UsageLineage.Entries(e.Data, e.Sequence, e.Id, Instant.FromDateTimeOffset(e.Timestamp)))
             {
-                entries.Add(entry);
+                entryCount++;
                 var d = entry.Delta;
                 var key = (d.Provider, d.Chip, Months.IndexOf(d.CountedAt), UsageBucket.DayOf(d.ValidAt), UsageBucket.DayOf(d.KnownAt), d.Amount.Currency);
                 var sliceKey = (entry.Sequence, d.Provider, d.Chip, d.CommitmentId, key.Item3, Months.IndexOf(d.ValidAt), UsageLineage.Nanos(d.KnownAt), d.Amount.Currency);
@@ -229,6 +244,94 @@ public sealed class UsageLineageSlices(string schema) : IProjection
             }
         }
 
+        return new Page(entryCount, Counts(days), slices.Values);
+    }
+
+    /// <summary>
+    /// A countable batch, record by record, as <see cref="UsageLineage.Entries"/> would give it: entry i is record i,
+    /// counted and valid at its start, known at the event's time; the first of a chip-month (and of a provider-month) is
+    /// the record with the earliest start, the earlier one on a tie. Provider, commitment, currency and known time are
+    /// the batch's, so the records are summed under (chip, month) and (chip, month, valid day) before the page's keys.
+    /// </summary>
+    private static int FoldBatch(UsageRecorded batch, IEvent e,
+        Dictionary<(long, string, string, string, int, int, long, string), Slice> slices,
+        Dictionary<(string, string, int, int, int, string), (long Entries, long ChipMonthEvents, long ProviderMonthEvents, decimal Amount)> days)
+    {
+        var knownAt = Instant.FromDateTimeOffset(e.Timestamp);
+        var (knownNs, knownDay) = (UsageLineage.Nanos(knownAt), UsageBucket.DayOf(knownAt));
+        var records = batch.Records;
+        var months = new int[records.Count];
+        var firstOfChipMonth = new Dictionary<(string Chip, int Month), int>();
+        var firstOfMonth = new Dictionary<int, int>();
+        for (var i = 0; i < records.Count; i++)
+        {
+            var (start, month) = (records[i].Start, months[i] = Months.IndexOf(records[i].Start));
+            if (!firstOfChipMonth.TryGetValue((records[i].Chip, month), out var c) || start < records[c].Start)
+            {
+                firstOfChipMonth[(records[i].Chip, month)] = i;
+            }
+
+            if (!firstOfMonth.TryGetValue(month, out var p) || start < records[p].Start)
+            {
+                firstOfMonth[month] = i;
+            }
+        }
+
+        var batchSlices = new Dictionary<(string Chip, int Month), Slice>();
+        var batchDays = new Dictionary<(string Chip, int Month, int ValidDay), (long Entries, long ChipMonthEvents, long ProviderMonthEvents, decimal Amount)>();
+        foreach (var i in firstOfChipMonth.Values)
+        {
+            var key = (records[i].Chip, months[i], UsageBucket.DayOf(records[i].Start));
+            batchDays[key] = batchDays.GetValueOrDefault(key) with { ChipMonthEvents = 1 };
+        }
+
+        foreach (var i in firstOfMonth.Values)
+        {
+            var key = (records[i].Chip, months[i], UsageBucket.DayOf(records[i].Start));
+            batchDays[key] = batchDays.GetValueOrDefault(key) with { ProviderMonthEvents = 1 };
+        }
+
+        for (var i = 0; i < records.Count; i++)
+        {
+            var r = records[i];
+            var validDay = UsageBucket.DayOf(r.Start);
+            if (!batchSlices.TryGetValue((r.Chip, months[i]), out var slice))
+            {
+                batchSlices[(r.Chip, months[i])] = slice = new Slice
+                {
+                    Sequence = e.Sequence, EventId = e.Id, Provider = batch.Provider, Chip = r.Chip, CommitmentId = batch.CommitmentId,
+                    MonthIndex = months[i], ValidFromDay = validDay, ValidToDay = validDay, KnownNs = knownNs, Currency = batch.Currency, FirstIndex = i,
+                };
+            }
+
+            slice.LastIndex = i;
+            slice.ValidFromDay = Math.Min(slice.ValidFromDay, validDay);
+            slice.ValidToDay = Math.Max(slice.ValidToDay, validDay);
+            slice.Entries++;
+            slice.Amount += r.Amount;
+            var sum = batchDays.GetValueOrDefault((r.Chip, months[i], validDay));
+            batchDays[(r.Chip, months[i], validDay)] = sum with { Entries = sum.Entries + 1, Amount = sum.Amount + r.Amount };
+        }
+
+        foreach (var ((chip, month), slice) in batchSlices)
+        {
+            slices[(e.Sequence, batch.Provider, chip, batch.CommitmentId, month, month, knownNs, batch.Currency)] = slice;
+        }
+
+        foreach (var ((chip, month, validDay), add) in batchDays)
+        {
+            var key = (batch.Provider, chip, month, validDay, knownDay, batch.Currency);
+            var sum = days.GetValueOrDefault(key);
+            days[key] = (sum.Entries + add.Entries, sum.ChipMonthEvents + add.ChipMonthEvents, sum.ProviderMonthEvents + add.ProviderMonthEvents, sum.Amount + add.Amount);
+        }
+
+        return records.Count;
+    }
+
+    /// <summary>The day sums expanded to the four grains of the two figures' counts.</summary>
+    private static IReadOnlyCollection<CountRow> Counts(
+        Dictionary<(string Provider, string Chip, int Month, int ValidDay, int KnownDay, string Currency), (long Entries, long ChipMonthEvents, long ProviderMonthEvents, decimal Amount)> days)
+    {
         var counts = new Dictionary<(string, string, string, int, string, int, int, string), CountRow>();
         foreach (var ((provider, chip, month, validDay, knownDay, currency), sum) in days)
         {
@@ -255,13 +358,13 @@ public sealed class UsageLineageSlices(string schema) : IProjection
             }
         }
 
-        return new Page(entries, counts.Values, slices.Values);
+        return counts.Values;
     }
 
     public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
-        var (entries, counts, slices) = Fold(events);
-        if (entries.Count == 0)
+        var (entryCount, counts, slices) = Fold(events);
+        if (entryCount == 0)
         {
             return Task.CompletedTask;
         }

@@ -62,7 +62,7 @@ public class Lineage_folds
         foreach (var grain in UsageBucket.Delta.Grains)
         {
             var chipMonths = page.Counts.Where(c => c.Grain == grain && c.Figure == UsageLineageSlices.ChipMonth).ToList();
-            chipMonths.Sum(c => c.Entries).ShouldBe(page.Entries.Count);
+            chipMonths.Sum(c => c.Entries).ShouldBe(page.EntryCount);
             chipMonths.Sum(c => c.Amount).ShouldBe(buckets.Where(b => b.Grain == grain).Sum(b => b.Amount));
             foreach (var month in chipMonths.GroupBy(c => (c.Chip, c.MonthIndex)))
             {
@@ -73,4 +73,43 @@ public class Lineage_folds
             page.Counts.Where(c => c.Grain == grain && c.Figure == UsageLineageSlices.ProviderMonth && c.MonthIndex == Months.IndexOf(August)).Sum(c => c.Events).ShouldBe(2);
         }
     }
+
+    [Fact]
+    public void A_batch_folds_record_by_record_into_the_same_slices_and_counts_as_through_its_entries()
+    {
+        var random = new Random(7);
+        string[] chips = ["H100", "A100", "L40S"];
+        var history = new List<object>();
+        for (var b = 0; b < 40; b++)
+        {
+            // Records over two to three months, several per day and chip, starts repeated so that ties decide firsts.
+            var records = Enumerable.Range(0, random.Next(1, 120)).Select(i => Consumed($"b{b}-{i}", chips[random.Next(chips.Length)],
+                1m + random.Next(0, 40), random.Next(1, 5_000) / 100m, July.Plus(Duration.FromHours(random.Next(0, 24 * 50) / 2 * 2)))).ToList();
+            history.Add(UsageEvents.Batch(records, July));
+            if (b % 5 == 0)
+            {
+                var r = records[0];
+                history.Add(new UsageVoided(r.UsageId, "deal", "AWS", r.Chip, r.Region, Figures(r.ChipHours, r.Amount.Amount, r.Start), "fault", August, "ops"));
+            }
+        }
+
+        var events = history.Select((data, i) => (JasperFx.Events.IEvent)new JasperFx.Events.Event<object>(data)
+        {
+            Timestamp = Known.Plus(Duration.FromHours(i * 7)).ToDateTimeOffset(), Sequence = i + 1, Id = Guid.NewGuid(),
+        }).ToList();
+
+        var fast = UsageLineageSlices.Fold(events);
+        var defining = UsageLineageSlices.FoldPerEntry(events);
+
+        fast.EntryCount.ShouldBe(defining.EntryCount);
+        Described(fast.Slices).ShouldBe(Described(defining.Slices));
+        Described(fast.Counts).ShouldBe(Described(defining.Counts));
+        fast.Counts.Sum(c => c.Events).ShouldBeGreaterThan(40);
+    }
+
+    private static List<string> Described(IEnumerable<UsageLineageSlices.Slice> slices) =>
+        [.. slices.Select(s => $"{s.Sequence} {s.EventId} {s.Provider} {s.Chip} {s.CommitmentId} {s.MonthIndex} {s.ValidFromDay}-{s.ValidToDay} {s.KnownNs} {s.Currency} {s.FirstIndex}-{s.LastIndex} {s.Entries} {s.Amount}").Order(StringComparer.Ordinal)];
+
+    private static List<string> Described(IEnumerable<UsageLineageSlices.CountRow> counts) =>
+        [.. counts.Select(c => $"{c.Figure} {c.Provider} {c.Chip} {c.MonthIndex} {c.Grain} {c.ValidUnit} {c.KnownUnit} {c.Currency} {c.Entries} {c.Events} {c.Amount}").Order(StringComparer.Ordinal)];
 }
