@@ -46,8 +46,8 @@ public static class UsageClaims
 
     /// <summary>
     /// Claims the records in the session's open transaction; returns the usage ids that were new (the others were claimed
-    /// before, by an earlier batch or a concurrent one that committed first). Rows go in sorted by usageId, so two
-    /// batches claiming overlapping ids wait on each other instead of deadlocking.
+    /// before, by an earlier batch or a concurrent one that committed first), or null when every one was. Rows go in
+    /// sorted by usageId, so two batches claiming overlapping ids wait on each other instead of deadlocking.
     /// <para>
     /// The common case, no id claimed before, is one COPY straight into the table (the physical floor: no array
     /// parameters to unpack, no speculative insertion per row), under a savepoint. If any id is taken, the COPY fails
@@ -55,16 +55,21 @@ public static class UsageClaims
     /// claims what is still free. Either way the claim commits or rolls back with the batch's events.
     /// </para>
     /// </summary>
-    public static async Task<HashSet<string>> Claim(IDocumentSession session, List<UsageClaim> claims, CancellationToken ct)
+    public static async Task<HashSet<string>?> Claim(IDocumentSession session, List<UsageClaim> claims, CancellationToken ct)
     {
-        claims.Sort((a, b) => string.CompareOrdinal(a.UsageId, b.UsageId));
+        // A meter's batch usually arrives in id order already: checked in one pass before paying for a sort.
+        if (!IsSorted(claims))
+        {
+            claims.Sort((a, b) => string.CompareOrdinal(a.UsageId, b.UsageId));
+        }
+
         var connection = Connection(session);
         await Execute(connection, "savepoint usage_claim", ct);
         try
         {
             await Copy(connection, Qualified(session), claims, ct);
             await Execute(connection, "release savepoint usage_claim", ct);
-            return claims.Select(c => c.UsageId).ToHashSet(StringComparer.Ordinal);
+            return null;
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
         {
@@ -72,6 +77,19 @@ public static class UsageClaims
         }
 
         return await InsertFree(connection, Qualified(session), claims, ct);
+    }
+
+    private static bool IsSorted(List<UsageClaim> claims)
+    {
+        for (var i = 1; i < claims.Count; i++)
+        {
+            if (string.CompareOrdinal(claims[i - 1].UsageId, claims[i].UsageId) > 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>

@@ -66,7 +66,7 @@ public static class IngestUsageEndpoint
     public static async Task<IngestResult> Ingest(IDocumentSession session, IMessageBus bus, IReadOnlyList<UsageRecordBody?> records, Instant now, CancellationToken ct)
     {
         // Only well-formed ids are looked up: the others are rejected per record anyway, and a NUL would fail the query.
-        var commitmentIds = records.Select(r => r?.CommitmentId).OfType<string>().Where(id => Limits.Id(id) is null).Distinct(StringComparer.Ordinal).ToArray();
+        var commitmentIds = records.Select(r => r?.CommitmentId).OfType<string>().Distinct(StringComparer.Ordinal).Where(id => Limits.Id(id) is null).ToArray();
         var commitments = (await session.LoadManyAsync<TrancheEligibility>(ct, commitmentIds))
             .ToDictionary(c => c.CommitmentId, StringComparer.Ordinal);
         var bookIds = commitments.Values.Select(c => RateBookView.ProviderStream(c.Provider))
@@ -134,14 +134,15 @@ public static class IngestUsageEndpoint
         await session.BeginTransactionAsync(ct);
         var claimed = await UsageClaims.Claim(session, valid.Select(v => new UsageClaim(v.Event.UsageId, v.Fingerprint, v.Event.CommitmentId,
             streams[v.Event.CommitmentId], v.Event.Amount.Amount, v.Event.Amount.Currency, v.Event.Chip, v.Event.ChipHours, v.Event.Start)).ToList(), ct);
-        var known = claimed.Count == valid.Count
+        // Null: every id was new (the usual case), so no id is looked up twice.
+        var known = claimed is null || claimed.Count == valid.Count
             ? []
             : await UsageClaims.Fingerprints(session, valid.Where(v => !claimed.Contains(v.Event.UsageId)).Select(v => v.Event.UsageId).ToArray(), ct);
 
-        var accepted = new List<ChipHoursConsumed>();
+        var accepted = new List<ChipHoursConsumed>(valid.Count);
         foreach (var (index, consumed, fingerprint) in valid)
         {
-            if (claimed.Contains(consumed.UsageId))
+            if (claimed is null || claimed.Contains(consumed.UsageId))
             {
                 accepted.Add(consumed);
             }
