@@ -36,9 +36,15 @@ public sealed record UsageSubmission(
 
         Span<byte> utf8 = stackalloc byte[length * 3];
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(utf8[..Encoding.UTF8.GetBytes(text[..length], utf8)], hash);
+        // One digest context per thread, reset by each use: a one-shot hash sets up and tears down OpenSSL's per call.
+        var digest = Digest ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        digest.AppendData(utf8[..Encoding.UTF8.GetBytes(text[..length], utf8)]);
+        digest.GetHashAndReset(hash);
         return Convert.ToHexString(hash);
     }
+
+    [ThreadStatic]
+    private static IncrementalHash? Digest;
 
     private const decimal TrailingZeros = 1.0000000000000000000000000000m;
 
