@@ -14,9 +14,11 @@ public sealed record RateBook(IReadOnlyList<RateCardPublished> Cards)
     public RateBook With(RateCardPublished card) => new([.. Cards, card]);
 
     /// <summary>The line in force at <paramref name="at"/> for exactly this chip and region (null region: the "any" line).</summary>
-    public (ChipRate Rate, RateCardPublished Card)? InForce(string chip, string? region, Instant at)
+    public (ChipRate Rate, RateCardPublished Card)? InForce(string chip, string? region, Instant at) => InForce(chip, region, at.InUtc().Date);
+
+    /// <summary>The line in force on <paramref name="day"/> (UTC) for exactly this chip and region.</summary>
+    public (ChipRate Rate, RateCardPublished Card)? InForce(string chip, string? region, LocalDate day)
     {
-        var day = at.InUtc().Date;
         (ChipRate, RateCardPublished)? best = null;
         foreach (var card in Cards)
         {
@@ -43,11 +45,14 @@ public sealed record RateBook(IReadOnlyList<RateCardPublished> Cards)
     /// The rate for a record: the commitment's override beats the provider card; within each, an exact region beats "any".
     /// Null when nothing applies.
     /// </summary>
-    public static AppliedRate? Price(RateBook provider, RateBook overrides, string chip, string? region, Instant at) =>
-        Applied(overrides.InForce(chip, region, at), "commitment", region)
-        ?? Applied(overrides.InForce(chip, null, at), "commitment", null)
-        ?? Applied(provider.InForce(chip, region, at), "provider", region)
-        ?? Applied(provider.InForce(chip, null, at), "provider", null);
+    public static AppliedRate? Price(RateBook provider, RateBook overrides, string chip, string? region, Instant at)
+    {
+        var day = at.InUtc().Date;
+        return Applied(overrides.InForce(chip, region, day), "commitment", region)
+            ?? Applied(overrides.InForce(chip, null, day), "commitment", null)
+            ?? Applied(provider.InForce(chip, region, day), "provider", region)
+            ?? Applied(provider.InForce(chip, null, day), "provider", null);
+    }
 
     private static AppliedRate? Applied((ChipRate Rate, RateCardPublished Card)? hit, string scope, string? region) =>
         hit is { } h ? new AppliedRate(h.Rate.PricePerChipHour, Source(scope, h.Card.EffectiveFrom, region), h.Card.EffectiveFrom) : null;
