@@ -107,11 +107,12 @@ public sealed class PackedRecordsJson : JsonConverter<IReadOnlyList<RecordedUsag
 
     private static List<RecordedUsage> Unpack(ReadOnlySpan<byte> text)
     {
-        var records = new List<RecordedUsage>(Math.Max(1, text.Count((byte)';') + 1));
         if (text.IsEmpty)
         {
             return [];
         }
+
+        var records = new List<RecordedUsage>(text.Count((byte)';') + 1);
 
         // A batch repeats a few chips and regions: each is decoded once and the string shared by the records after it.
         string? chip = null, region = null;
@@ -150,21 +151,12 @@ public sealed class PackedRecordsJson : JsonConverter<IReadOnlyList<RecordedUsag
     private static void Put(ArrayBufferWriter<byte> text, string ascii) =>
         text.Advance(Encoding.ASCII.GetBytes(ascii, text.GetSpan(ascii.Length)));
 
-    private static void Number(ArrayBufferWriter<byte> text, decimal value)
+    private static void Number<T>(ArrayBufferWriter<byte> text, T value)
+        where T : IUtf8SpanFormattable
     {
-        if (!Utf8Formatter.TryFormat(value, text.GetSpan(32), out var written))
+        if (!value.TryFormat(text.GetSpan(32), out var written, default, System.Globalization.CultureInfo.InvariantCulture))
         {
-            throw new InvalidOperationException($"decimal {value} does not fit 32 bytes");
-        }
-
-        text.Advance(written);
-    }
-
-    private static void Number(ArrayBufferWriter<byte> text, long value)
-    {
-        if (!Utf8Formatter.TryFormat(value, text.GetSpan(20), out var written))
-        {
-            throw new InvalidOperationException($"integer {value} does not fit 20 bytes");
+            throw new InvalidOperationException($"number {value} does not fit 32 bytes");
         }
 
         text.Advance(written);

@@ -108,11 +108,12 @@ public static class UsageClaims
         {
             var start = c.Start.ToDateTimeUtc();
             start = new DateTime(start.Ticks - (start.Ticks % 10), DateTimeKind.Utc);
-            if (NeedsEscape(c) || !line.AsSpan().TryWrite(invariant,
-                    $"{c.UsageId}\t{c.Fingerprint}\t{c.CommitmentId}\t{c.StreamId}\t{c.Amount}\t{c.Currency}\t{c.Chip}\t{c.ChipHours}\t{start:O}\n", out var length))
+            int length;
+            while (!line.AsSpan().TryWrite(invariant,
+                       $"{Text(c.UsageId)}\t{Text(c.Fingerprint)}\t{Text(c.CommitmentId)}\t{Text(c.StreamId)}\t{c.Amount}\t{Text(c.Currency)}\t{Text(c.Chip)}\t{c.ChipHours}\t{start:O}\n",
+                       out length))
             {
-                await writer.WriteAsync(Escaped(c, start));
-                continue;
+                line = new char[line.Length * 2];
             }
 
             await writer.WriteAsync(line.AsMemory(0, length), ct);
@@ -121,17 +122,10 @@ public static class UsageClaims
 
     private static readonly System.Buffers.SearchValues<char> Special = System.Buffers.SearchValues.Create("\\\t\n\r");
 
-    private static bool NeedsEscape(UsageClaim c) =>
-        c.UsageId.AsSpan().ContainsAny(Special) || c.Fingerprint.AsSpan().ContainsAny(Special) || c.CommitmentId.AsSpan().ContainsAny(Special)
-        || c.StreamId.AsSpan().ContainsAny(Special) || c.Currency.AsSpan().ContainsAny(Special) || c.Chip.AsSpan().ContainsAny(Special);
-
-    private static string Escaped(UsageClaim c, DateTime start)
-    {
-        static string E(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\t", "\\t", StringComparison.Ordinal)
+    /// <summary>A text field of COPY's text format: the value itself, unless it holds a backslash, tab or line break.</summary>
+    private static string Text(string value) => !value.AsSpan().ContainsAny(Special) ? value
+        : value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\t", "\\t", StringComparison.Ordinal)
             .Replace("\n", "\\n", StringComparison.Ordinal).Replace("\r", "\\r", StringComparison.Ordinal);
-        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"{E(c.UsageId)}\t{E(c.Fingerprint)}\t{E(c.CommitmentId)}\t{E(c.StreamId)}\t{c.Amount}\t{E(c.Currency)}\t{E(c.Chip)}\t{c.ChipHours}\t{start:O}\n");
-    }
 
     private static async Task<HashSet<string>> InsertFree(NpgsqlConnection connection, string table, List<UsageClaim> claims, CancellationToken ct)
     {

@@ -4,7 +4,9 @@ namespace ComputeLedger.Projections.Usage;
 public static class Months
 {
     /// <summary>Months since year 0, so ranges are integer comparisons a database index can serve.</summary>
-    public static int Index(YearMonth month) => (month.Year * 12) + month.Month - 1;
+    public static int Index(YearMonth month) => Index(month.Year, month.Month);
+
+    private static int Index(int year, int month) => (year * 12) + month - 1;
 
     /// <summary>
     /// The month index of an instant's UTC date. Every usage record is counted in several views, so this is integer
@@ -14,14 +16,14 @@ public static class Months
     public static int IndexOf(Instant instant)
     {
         var (year, month) = YearMonthOf(instant);
-        return (year * 12) + month - 1;
+        return Index(year, month);
     }
 
     /// <summary>The month as yyyy-MM; the months of 1900 to 2199 are formatted once and kept.</summary>
     public static string Of(Instant instant)
     {
         var (year, month) = YearMonthOf(instant);
-        var slot = ((year - FirstCachedYear) * 12) + month - 1;
+        var slot = Index(year, month) - Index(FirstCachedYear, 1);
         if (slot < 0 || slot >= Cached.Length)
         {
             return Format(year, month);

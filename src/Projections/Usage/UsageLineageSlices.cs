@@ -190,6 +190,16 @@ public sealed class UsageLineageSlices(string schema) : IProjection
         public int LastIndex { get; set; }
         public int Entries { get; set; }
         public decimal Amount { get; set; }
+
+        /// <summary>Counts the entry at <paramref name="index"/> of the event, valid on <paramref name="validDay"/>, in the slice.</summary>
+        public void Add(int index, int validDay, decimal amount)
+        {
+            LastIndex = index;
+            ValidFromDay = Math.Min(ValidFromDay, validDay);
+            ValidToDay = Math.Max(ValidToDay, validDay);
+            Entries++;
+            Amount += amount;
+        }
     }
 
     public sealed record Page(int EntryCount, IReadOnlyCollection<CountRow> Counts, IReadOnlyCollection<Slice> Slices);
@@ -233,11 +243,7 @@ public sealed class UsageLineageSlices(string schema) : IProjection
                     };
                 }
 
-                slice.LastIndex = entry.Index;
-                slice.ValidFromDay = Math.Min(slice.ValidFromDay, key.Item4);
-                slice.ValidToDay = Math.Max(slice.ValidToDay, key.Item4);
-                slice.Entries++;
-                slice.Amount += d.Amount.Amount;
+                slice.Add(entry.Index, key.Item4, d.Amount.Amount);
                 var sum = days.GetValueOrDefault(key);
                 days[key] = (sum.Entries + 1, sum.ChipMonthEvents + (entry.Firsts & LineageEntry.FirstOfChipMonth),
                     sum.ProviderMonthEvents + ((entry.Firsts & LineageEntry.FirstOfProviderMonth) >> 1), sum.Amount + d.Amount.Amount);
@@ -304,11 +310,7 @@ public sealed class UsageLineageSlices(string schema) : IProjection
                 };
             }
 
-            slice.LastIndex = i;
-            slice.ValidFromDay = Math.Min(slice.ValidFromDay, validDay);
-            slice.ValidToDay = Math.Max(slice.ValidToDay, validDay);
-            slice.Entries++;
-            slice.Amount += r.Amount;
+            slice.Add(i, validDay, r.Amount);
             var sum = batchDays.GetValueOrDefault((r.Chip, months[i], validDay));
             batchDays[(r.Chip, months[i], validDay)] = sum with { Entries = sum.Entries + 1, Amount = sum.Amount + r.Amount };
         }

@@ -3,6 +3,7 @@ using ComputeLedger.Host.Usage.Ingesting;
 using ComputeLedger.Ledger;
 using ComputeLedger.Ledger.Usage;
 using Marten;
+using Microsoft.Extensions.DependencyInjection;
 using NodaTime;
 using Shouldly;
 
@@ -55,18 +56,13 @@ public class Storing_usage_streams_set_based(LedgerFixture fixture) : LedgerTest
         ours.Select(e => e.Sequence).ShouldBeInOrder(SortDirection.Ascending);
         ours.Select(e => e.Id).Distinct().Count().ShouldBe(2);
 
-        // The async projections fold them like any other event: both streams count in the month's chip spend. The
-        // daemon's progress is awaited up to the last event written here: the general catch-up compares against the
-        // high-water mark the daemon has seen, which (seen failing once in a full CI run) can still predate these rows.
-        await CatchUp();
+        // The async projections fold them like any other event: both streams count in the month's chip spend. The catch-up
+        // waits for the projections to reach the high-water mark the daemon has seen, which (seen failing once in a full CI
+        // run) can still predate the rows written here a moment ago; so the daemon is first awaited until it has seen them.
         var last = (long)(await Sql("select max(seq_id) from ledger.mt_events where stream_id = 'usage:set-based'"))!;
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while ((long)(await Sql("select coalesce(max(last_seq_id), 0) from ledger.mt_event_progression where name = 'UsageBucketRows:All'"))! < last
-               && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-        }
-
+        var daemon = Fixture.Host.Services.GetRequiredService<Marten.Events.Daemon.Coordination.IProjectionCoordinator>().DaemonForMainDatabase();
+        await daemon.Tracker.WaitForHighWaterMark(last, TimeSpan.FromSeconds(60));
+        await CatchUp();
         (await Sql("select sum(records) from ledger.usage_buckets where grain = 'mm'")).ShouldBe(4L);
     }
 

@@ -74,32 +74,12 @@ public static class LedgerMetrics
         var rejected = result.Rejected.Count == 0 ? null : result.Rejected.Select(r => r.Index).ToHashSet();
         var duplicate = result.DuplicateIndices.Count == 0 ? null : result.DuplicateIndices.ToHashSet();
         var counts = new Dictionary<(string Provider, string Outcome), long>();
-        (string Provider, string Outcome)? run = null;
-        long runLength = 0;
         for (var i = 0; i < records.Count; i++)
         {
             if (rejected?.Contains(i) != true && records[i]?.Provider is { } provider)
             {
-                // A batch is mostly one provider's: a run of equal keys is counted before it touches the dictionary.
-                var key = (provider, duplicate?.Contains(i) == true ? "duplicate" : "accepted");
-                if (run is { } current && string.Equals(current.Provider, key.provider, StringComparison.Ordinal) && ReferenceEquals(current.Outcome, key.Item2))
-                {
-                    runLength++;
-                    continue;
-                }
-
-                if (run is { } done)
-                {
-                    counts[done] = counts.GetValueOrDefault(done) + runLength;
-                }
-
-                (run, runLength) = (key, 1);
+                System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(counts, (provider, duplicate?.Contains(i) == true ? "duplicate" : "accepted"), out _)++;
             }
-        }
-
-        if (run is { } last)
-        {
-            counts[last] = counts.GetValueOrDefault(last) + runLength;
         }
 
         // Accepted and duplicate records passed the provider check against their commitment, so their providers are real ones.
