@@ -1,3 +1,4 @@
+using ComputeLedger.Ledger.Usage;
 using Marten;
 using Npgsql;
 using NpgsqlTypes;
@@ -6,9 +7,14 @@ using Weasel.Postgresql.Tables;
 
 namespace ComputeLedger.Host.Usage;
 
-/// <summary>One accepted record as its claim stores it; <see cref="StreamId"/> is the stream that holds its event.</summary>
-public readonly record struct UsageClaim(
-    string UsageId, string Fingerprint, string CommitmentId, string StreamId, decimal Amount, string Currency, string Chip, decimal ChipHours, Instant Start);
+/// <summary>
+/// One accepted record as its claim stores it; <see cref="StreamId"/> is the stream that holds its event. It refers to
+/// the record rather than copying its fields, so a batch's claims stay a small array.
+/// </summary>
+public readonly record struct UsageClaim(ChipHoursConsumed Record, string Fingerprint, string StreamId)
+{
+    public string UsageId => Record.UsageId;
+}
 
 /// <summary>
 /// The <c>usage_claims</c> table: its definition and every statement against it. A claim is the idempotency key of a
@@ -99,24 +105,48 @@ public static class UsageClaims
     /// (of a backslash, tab or line break) is the rare path. Start is written to the microsecond, truncated, as the
     /// binary form was.
     /// </summary>
+    /// <remarks>
+    /// Lines are gathered in a pooled buffer and written a chunk at a time: Npgsql's writer derives from StreamWriter,
+    /// whose asynchronous write of a derived type queues a task per call, a thread-pool work item per line.
+    /// </remarks>
     private static async Task Copy(NpgsqlConnection connection, string table, List<UsageClaim> claims, CancellationToken ct)
     {
         var invariant = System.Globalization.CultureInfo.InvariantCulture;
         await using var writer = await connection.BeginTextImportAsync($"copy {table} ({Columns}) from stdin", ct);
-        var line = new char[1024];
-        foreach (var c in claims)
+        var buffer = System.Buffers.ArrayPool<char>.Shared.Rent(32 * 1024);
+        try
         {
-            var start = c.Start.ToDateTimeUtc();
-            start = new DateTime(start.Ticks - (start.Ticks % 10), DateTimeKind.Utc);
-            int length;
-            while (!line.AsSpan().TryWrite(invariant,
-                       $"{Text(c.UsageId)}\t{Text(c.Fingerprint)}\t{Text(c.CommitmentId)}\t{Text(c.StreamId)}\t{c.Amount}\t{Text(c.Currency)}\t{Text(c.Chip)}\t{c.ChipHours}\t{start:O}\n",
-                       out length))
+            var used = 0;
+            foreach (var c in claims)
             {
-                line = new char[line.Length * 2];
+                var r = c.Record;
+                var start = r.Start.ToDateTimeUtc();
+                start = new DateTime(start.Ticks - (start.Ticks % 10), DateTimeKind.Utc);
+                int length;
+                while (!buffer.AsSpan(used).TryWrite(invariant,
+                           $"{Text(r.UsageId)}\t{Text(c.Fingerprint)}\t{Text(r.CommitmentId)}\t{Text(c.StreamId)}\t{r.Amount.Amount}\t{Text(r.Amount.Currency)}\t{Text(r.Chip)}\t{r.ChipHours}\t{start:O}\n",
+                           out length))
+                {
+                    if (used > 0)
+                    {
+                        await writer.WriteAsync(buffer.AsMemory(0, used), ct);
+                        used = 0;
+                        continue;
+                    }
+
+                    // One line longer than the whole buffer (escaped text at its limits): a larger one.
+                    System.Buffers.ArrayPool<char>.Shared.Return(buffer);
+                    buffer = System.Buffers.ArrayPool<char>.Shared.Rent(buffer.Length * 2);
+                }
+
+                used += length;
             }
 
-            await writer.WriteAsync(line.AsMemory(0, length), ct);
+            await writer.WriteAsync(buffer.AsMemory(0, used), ct);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<char>.Shared.Return(buffer);
         }
     }
 
@@ -138,13 +168,13 @@ public static class UsageClaims
             """;
         command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = claims.Select(c => c.UsageId).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("fingerprints", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = claims.Select(c => c.Fingerprint).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("commitments", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = claims.Select(c => c.CommitmentId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("commitments", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = claims.Select(c => c.Record.CommitmentId).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("streams", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = claims.Select(c => c.StreamId).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("amounts", NpgsqlDbType.Array | NpgsqlDbType.Numeric) { Value = claims.Select(c => c.Amount).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("currencies", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = claims.Select(c => c.Currency).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("chips", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = claims.Select(c => c.Chip).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("hours", NpgsqlDbType.Array | NpgsqlDbType.Numeric) { Value = claims.Select(c => c.ChipHours).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("starts", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = claims.Select(c => c.Start.ToDateTimeUtc()).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("amounts", NpgsqlDbType.Array | NpgsqlDbType.Numeric) { Value = claims.Select(c => c.Record.Amount.Amount).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("currencies", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = claims.Select(c => c.Record.Amount.Currency).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("chips", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = claims.Select(c => c.Record.Chip).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("hours", NpgsqlDbType.Array | NpgsqlDbType.Numeric) { Value = claims.Select(c => c.Record.ChipHours).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("starts", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = claims.Select(c => c.Record.Start.ToDateTimeUtc()).ToArray() });
 
         var claimed = new HashSet<string>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(ct);

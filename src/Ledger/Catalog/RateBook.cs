@@ -19,16 +19,19 @@ public sealed record RateBook(IReadOnlyList<RateCardPublished> Cards)
     /// <summary>The line in force on <paramref name="day"/> (UTC) for exactly this chip and region.</summary>
     public (ChipRate Rate, RateCardPublished Card)? InForce(string chip, string? region, LocalDate day)
     {
+        // Indexed loops: a foreach over the interfaces boxes an enumerator per card, for every record priced.
         (ChipRate, RateCardPublished)? best = null;
-        foreach (var card in Cards)
+        for (var c = 0; c < Cards.Count; c++)
         {
+            var card = Cards[c];
             if (card.EffectiveFrom > day || (best is { } b && card.EffectiveFrom < b.Item2.EffectiveFrom))
             {
                 continue;
             }
 
-            foreach (var rate in card.Rates)
+            for (var r = 0; r < card.Rates.Count; r++)
             {
+                var rate = card.Rates[r];
                 if (string.Equals(rate.Chip, chip, StringComparison.OrdinalIgnoreCase)
                     && string.Equals(rate.Region, region, StringComparison.OrdinalIgnoreCase))
                 {

@@ -72,26 +72,55 @@ public class Reading_ndjson_lines_on_the_fast_path
         record.ShouldBe(JsonSerializer.Deserialize<UsageRecordBody>(line, Json.Options));
     }
 
+    // Well-formed lines: any values of the right kinds, fields missing or null, in any order, spaced any way.
+    private static readonly Gen<string> WellFormedLines = Gen.Select(
+        Gen.Select(Strings, Strings, Strings, Strings, Strings, Hours, ValidInstants, ValidInstants, (a, b, c, d, e, f, g, h) => new[] { a, b, c, d, e, f, g, h }),
+        Tokens, Gen.Bool.Array[9], Gen.Int[0, 100], Gen.OneOf("", " ", "\t", "\r", " \r"), Gen.OneOf("", " ", " \t"),
+        (values, tokens, nulls, seed, trailing, space) =>
+        {
+            var all = values.Append(tokens).Select((v, i) => (Names[i], nulls[i] ? "null" : v)).ToList();
+            // Missing fields, any order: the serializer's defaults for both are what the fast path gives.
+            Shuffle(all, seed);
+            return Line(all.Take(seed % 10 == 0 ? seed % 9 : 9), space) + trailing;
+        });
+
     [Fact]
     public void Every_well_formed_line_takes_the_fast_path_and_reads_as_the_serializer_reads_it()
     {
-        var fields = Gen.Select(Strings, Strings, Strings, Strings, Strings, Hours, ValidInstants, ValidInstants,
-            (a, b, c, d, e, f, g, h) => new[] { a, b, c, d, e, f, g, h });
-        var lines = Gen.Select(fields, Tokens, Gen.Bool.Array[9], Gen.Int[0, 100], Gen.OneOf("", " ", "\t", "\r", " \r"), Gen.OneOf("", " ", " \t"),
-            (values, tokens, nulls, seed, trailing, space) =>
-            {
-                var all = values.Append(tokens).Select((v, i) => (Names[i], nulls[i] ? "null" : v)).ToList();
-                // Missing fields, any order: the serializer's defaults for both are what the fast path gives.
-                Shuffle(all, seed);
-                return Line(all.Take(seed % 10 == 0 ? seed % 9 : 9), space) + trailing;
-            });
-
-        lines.Sample(line =>
+        WellFormedLines.Sample(line =>
         {
             var bytes = Encoding.UTF8.GetBytes(line);
             UsageRecordFastReader.TryRead(bytes, out var fast).ShouldBeTrue(line);
             SameAsSerializer(bytes, fast, line);
         }, iter: 20_000);
+    }
+
+    [Fact]
+    public void A_batch_read_with_its_repeated_strings_reused_reads_each_line_as_it_reads_alone()
+    {
+        // The reader hands a line the string of the last line when a field's bytes are the same (commitment, provider,
+        // chip, region repeat in a batch); the generator's few fixed values make that frequent, non-ASCII ones included.
+        var reused = 0;
+        WellFormedLines.Array[1, 40].Sample(batch =>
+        {
+            var repeats = new UsageRecordFastReader.Repeats();
+            UsageRecordBody? previous = null;
+            foreach (var line in batch)
+            {
+                var bytes = Encoding.UTF8.GetBytes(line);
+                UsageRecordFastReader.TryRead(bytes, out var alone).ShouldBeTrue(line);
+                UsageRecordFastReader.TryRead(bytes, out var withRepeats, repeats).ShouldBeTrue(line);
+                withRepeats.ShouldBe(alone, line);
+                if (previous?.Chip is { } chip && ReferenceEquals(chip, withRepeats.Chip))
+                {
+                    Interlocked.Increment(ref reused);
+                }
+
+                previous = withRepeats;
+            }
+        }, iter: 2_000);
+
+        reused.ShouldBeGreaterThan(100);
     }
 
     [Fact]

@@ -73,10 +73,16 @@ public static class IngestUsageEndpoint
             .Concat(commitmentIds.Select(RateBookView.CommitmentStream)).Distinct(StringComparer.Ordinal).ToArray();
         var books = (await session.LoadManyAsync<RateBookView>(ct, bookIds)).ToDictionary(b => b.Id, b => b.ToRateBook(), StringComparer.Ordinal);
 
+        // What the rules need of each commitment, made once per commitment of the batch rather than once per record.
+        var contexts = commitments.Values.ToDictionary(c => c.CommitmentId, c => (
+            Facts: new CommitmentFacts(c.CommitmentId, c.Status, c.Provider, c.ComputeCommitment?.Chips ?? [], c.ComputeCommitment?.CommittedSpend.Currency),
+            ProviderBook: books.GetValueOrDefault(RateBookView.ProviderStream(c.Provider), RateBook.Empty),
+            Overrides: books.GetValueOrDefault(RateBookView.CommitmentStream(c.CommitmentId), RateBook.Empty)), StringComparer.Ordinal);
+
         var rejected = new List<RejectedRecord>();
         var duplicates = new List<int>();
-        var valid = new List<(int Index, ChipHoursConsumed Event, string Fingerprint)>();
-        var seenInBatch = new Dictionary<string, string>(StringComparer.Ordinal);
+        var valid = new List<(int Index, ChipHoursConsumed Event, string Fingerprint)>(records.Count);
+        var seenInBatch = new Dictionary<string, string>(records.Count, StringComparer.Ordinal);
 
         for (var i = 0; i < records.Count; i++)
         {
@@ -89,11 +95,9 @@ public static class IngestUsageEndpoint
 
             var submission = new UsageSubmission(body.UsageId, body.CommitmentId, body.Provider, body.Chip, body.Region,
                 body.ChipHours, body.Start, body.End, body.Tokens);
-            var facts = body.CommitmentId is not null && commitments.TryGetValue(body.CommitmentId, out var c)
-                ? new CommitmentFacts(c.CommitmentId, c.Status, c.Provider, c.ComputeCommitment?.Chips ?? [], c.ComputeCommitment?.CommittedSpend.Currency)
-                : null;
-            var providerBook = facts is null ? RateBook.Empty : books.GetValueOrDefault(RateBookView.ProviderStream(facts.Provider), RateBook.Empty);
-            var overrides = facts is null ? RateBook.Empty : books.GetValueOrDefault(RateBookView.CommitmentStream(facts.CommitmentId), RateBook.Empty);
+            var (facts, providerBook, overrides) = body.CommitmentId is not null && contexts.TryGetValue(body.CommitmentId, out var context)
+                ? context
+                : (null, RateBook.Empty, RateBook.Empty);
 
             var (consumed, errors) = UsageRules.Check(submission, facts, providerBook, overrides, now);
             if (consumed is null)
@@ -128,12 +132,20 @@ public static class IngestUsageEndpoint
         }
 
         // One stream per (batch, commitment): bounded by the batch size, and never shared by two writers.
-        var streams = valid.GroupBy(v => v.Event.CommitmentId, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => $"usage:{g.Key}:{Guid.NewGuid():N}", StringComparer.Ordinal);
+        var streams = new Dictionary<string, string>(StringComparer.Ordinal);
+        var claims = new List<UsageClaim>(valid.Count);
+        foreach (var (_, consumed, fingerprint) in valid)
+        {
+            if (!streams.TryGetValue(consumed.CommitmentId, out var stream))
+            {
+                streams[consumed.CommitmentId] = stream = $"usage:{consumed.CommitmentId}:{Guid.NewGuid():N}";
+            }
+
+            claims.Add(new UsageClaim(consumed, fingerprint, stream));
+        }
 
         await session.BeginTransactionAsync(ct);
-        var claimed = await UsageClaims.Claim(session, valid.Select(v => new UsageClaim(v.Event.UsageId, v.Fingerprint, v.Event.CommitmentId,
-            streams[v.Event.CommitmentId], v.Event.Amount.Amount, v.Event.Amount.Currency, v.Event.Chip, v.Event.ChipHours, v.Event.Start)).ToList(), ct);
+        var claimed = await UsageClaims.Claim(session, claims, ct);
         // Null: every id was new (the usual case), so no id is looked up twice.
         var known = claimed is null || claimed.Count == valid.Count
             ? []
@@ -158,12 +170,23 @@ public static class IngestUsageEndpoint
         }
 
         // One UsageRecorded per (batch, commitment), on its own new stream: the event row costs once per batch, not per record.
-        foreach (var group in accepted.GroupBy(e => e.CommitmentId, StringComparer.Ordinal))
+        var byCommitment = new Dictionary<string, List<ChipHoursConsumed>>(StringComparer.Ordinal);
+        foreach (var consumed in accepted)
         {
-            session.Events.StartStream(streams[group.Key], UsageEvents.Batch(group.ToList(), now));
+            if (!byCommitment.TryGetValue(consumed.CommitmentId, out var group))
+            {
+                byCommitment[consumed.CommitmentId] = group = new List<ChipHoursConsumed>(byCommitment.Count == 0 ? accepted.Count : 16);
+            }
+
+            group.Add(consumed);
         }
 
-        await ConsumptionMilestones.Detect(session, bus, accepted.Select(e => e.CommitmentId), now, ct);
+        foreach (var (commitmentId, group) in byCommitment)
+        {
+            session.Events.StartStream(streams[commitmentId], UsageEvents.Batch(group, now));
+        }
+
+        await ConsumptionMilestones.Detect(session, bus, byCommitment.Keys, now, ct);
 
         await session.SaveChangesAsync(ct);
         return new IngestResult(accepted.Count, duplicates.Count, rejected.OrderBy(r => r.Index).ToList()) { DuplicateIndices = duplicates };

@@ -125,6 +125,7 @@ public static class UsageBodyReader
     private sealed class NdjsonLines
     {
         private int _lineNumber;
+        private readonly UsageRecordFastReader.Repeats _repeats = new();
 
         public List<UsageRecordBody?> Records { get; } = [];
 
@@ -157,7 +158,7 @@ public static class UsageBodyReader
                     }
 
                     // The common shape is read straight from the bytes; any other line, and every error, is the serializer's.
-                    Records.Add(UsageRecordFastReader.TryRead(line, out var record) ? record : JsonSerializer.Deserialize<UsageRecordBody>(line, Json.Options));
+                    Records.Add(UsageRecordFastReader.TryRead(line, out var record, _repeats) ? record : JsonSerializer.Deserialize<UsageRecordBody>(line, Json.Options));
                 }
                 catch (JsonException e)
                 {

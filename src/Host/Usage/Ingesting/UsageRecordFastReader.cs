@@ -16,13 +16,22 @@ public static class UsageRecordFastReader
 {
     private const int UsageId = 0, CommitmentId = 1, Provider = 2, Chip = 3, Region = 4, ChipHours = 5, Start = 6, End = 7, Tokens = 8;
 
+    /// <summary>
+    /// The strings a batch repeats in every record (commitment, provider, chip, region), as last read: a line whose value
+    /// has the same bytes gets the same string instead of a new one. One per batch being read; not thread-safe.
+    /// </summary>
+    public sealed class Repeats
+    {
+        internal readonly string?[] Last = new string?[Region + 1];
+    }
+
     /// <summary>True with the record when the line has the common shape; false when the serializer must decide.</summary>
-    public static bool TryRead(ReadOnlySpan<byte> line, [NotNullWhen(true)] out UsageRecordBody? record)
+    public static bool TryRead(ReadOnlySpan<byte> line, [NotNullWhen(true)] out UsageRecordBody? record, Repeats? repeats = null)
     {
         record = null;
         try
         {
-            return TryReadObject(line, out record);
+            return TryReadObject(line, out record, repeats);
         }
         catch (JsonException)
         {
@@ -32,7 +41,7 @@ public static class UsageRecordFastReader
         }
     }
 
-    private static bool TryReadObject(ReadOnlySpan<byte> line, [NotNullWhen(true)] out UsageRecordBody? record)
+    private static bool TryReadObject(ReadOnlySpan<byte> line, [NotNullWhen(true)] out UsageRecordBody? record, Repeats? repeats)
     {
         record = null;
         var reader = new Utf8JsonReader(line);
@@ -58,10 +67,10 @@ public static class UsageRecordFastReader
             var ok = field switch
             {
                 UsageId => TryString(ref reader, out usageId),
-                CommitmentId => TryString(ref reader, out commitmentId),
-                Provider => TryString(ref reader, out provider),
-                Chip => TryString(ref reader, out chip),
-                Region => TryString(ref reader, out region),
+                CommitmentId => TryString(ref reader, out commitmentId, repeats, CommitmentId),
+                Provider => TryString(ref reader, out provider, repeats, Provider),
+                Chip => TryString(ref reader, out chip, repeats, Chip),
+                Region => TryString(ref reader, out region, repeats, Region),
                 ChipHours => TryDecimal(ref reader, out chipHours),
                 Start => TryInstant(ref reader, out start),
                 End => TryInstant(ref reader, out end),
@@ -97,7 +106,7 @@ public static class UsageRecordFastReader
         _ => -1,
     };
 
-    private static bool TryString(ref Utf8JsonReader reader, out string? value)
+    private static bool TryString(ref Utf8JsonReader reader, out string? value, Repeats? repeats = null, int field = 0)
     {
         value = null;
         if (reader.TokenType == JsonTokenType.Null)
@@ -110,9 +119,21 @@ public static class UsageRecordFastReader
             return false;
         }
 
+        // The same ASCII bytes as the last value of this field: the same string (Ascii.Equals is false for non-ASCII).
+        if (repeats?.Last[field] is { } last && System.Text.Ascii.Equals(reader.ValueSpan, last))
+        {
+            value = last;
+            return true;
+        }
+
         try
         {
             value = reader.GetString();
+            if (repeats is not null)
+            {
+                repeats.Last[field] = value;
+            }
+
             return true;
         }
         catch (InvalidOperationException)

@@ -28,10 +28,22 @@ public sealed record UsageSubmission(
         // format: a positive decimal divided by 1.000… loses its trailing zeros and prints the same digits).
         var invariant = System.Globalization.CultureInfo.InvariantCulture;
         Span<char> text = stackalloc char[1024];
-        if (ChipHours is not { } hours || hours <= 0
-            || !text.TryWrite(invariant, $"{UsageId}\u001f{CommitmentId}\u001f{Provider}\u001f{Chip}\u001f{Region}\u001f{hours / TrailingZeros}\u001f{Start?.ToUnixTimeTicks()}\u001f{End?.ToUnixTimeTicks()}\u001f{Tokens}", out var length))
+        // Nullable numbers would be boxed by the interpolation: present ones are written as plain longs, and a record
+        // missing its window (which the rules refuse anyway) takes the plain way.
+        if (ChipHours is not { } hours || hours <= 0 || Start is not { } start || End is not { } end
+            || !text.TryWrite(invariant, $"{UsageId}\u001f{CommitmentId}\u001f{Provider}\u001f{Chip}\u001f{Region}\u001f{hours / TrailingZeros}\u001f{start.ToUnixTimeTicks()}\u001f{end.ToUnixTimeTicks()}\u001f", out var length))
         {
             return Canonical();
+        }
+
+        if (Tokens is { } tokens)
+        {
+            if (!tokens.TryFormat(text[length..], out var written, default, invariant))
+            {
+                return Canonical();
+            }
+
+            length += written;
         }
 
         Span<byte> utf8 = stackalloc byte[length * 3];
@@ -74,71 +86,73 @@ public static class UsageRules
     public static (ChipHoursConsumed? Event, IReadOnlyList<string> Errors) Check(
         UsageSubmission r, CommitmentFacts? commitment, RateBook providerRates, RateBook overrides, Instant now)
     {
-        var errors = new List<string>();
-        Require(r.UsageId, "usageId", Limits.Id, errors);
-        if (Require(r.CommitmentId, "commitmentId", Limits.Id, errors))
+        // The list is made on the first error: an accepted record allocates none.
+        List<string>? errors = null;
+        Require(r.UsageId, "usageId", Limits.Id, ref errors);
+        if (Require(r.CommitmentId, "commitmentId", Limits.Id, ref errors))
         {
             if (commitment is null)
             {
-                errors.Add($"commitment '{r.CommitmentId}' is unknown.");
+                Add(ref errors, $"commitment '{r.CommitmentId}' is unknown.");
             }
             else if (commitment.Status != CommitmentStatus.Signed)
             {
-                errors.Add($"commitment '{r.CommitmentId}' is {commitment.Status}, not signed: usage cannot draw on it.");
+                Add(ref errors, $"commitment '{r.CommitmentId}' is {commitment.Status}, not signed: usage cannot draw on it.");
             }
         }
 
-        if (Require(r.Provider, "provider", Limits.Name, errors) && commitment is not null
+        if (Require(r.Provider, "provider", Limits.Name, ref errors) && commitment is not null
             && !string.Equals(r.Provider, commitment.Provider, StringComparison.Ordinal))
         {
-            errors.Add($"provider '{r.Provider}' differs from commitment '{commitment.CommitmentId}''s provider '{commitment.Provider}'.");
+            Add(ref errors, $"provider '{r.Provider}' differs from commitment '{commitment.CommitmentId}''s provider '{commitment.Provider}'.");
         }
 
-        if (Require(r.Chip, "chip", Limits.Id, errors) && commitment is not null
-            && !commitment.Chips.Contains(r.Chip, StringComparer.OrdinalIgnoreCase))
+        // Spend is grouped by chip name, so the commitment's spelling of the chip is the one stored.
+        string? chip = null;
+        if (Require(r.Chip, "chip", Limits.Id, ref errors) && commitment is not null && (chip = Covered(commitment.Chips, r.Chip!)) is null)
         {
-            errors.Add($"chip '{r.Chip}' is not covered by commitment '{commitment.CommitmentId}' (it covers {string.Join(", ", commitment.Chips)}).");
+            Add(ref errors, $"chip '{r.Chip}' is not covered by commitment '{commitment.CommitmentId}' (it covers {string.Join(", ", commitment.Chips)}).");
         }
 
         if (r.Region is not null && Limits.Id(r.Region) is { } badRegion)
         {
-            errors.Add($"region {badRegion}");
+            Add(ref errors, $"region {badRegion}");
         }
 
         if (r.ChipHours is not { } hours)
         {
-            errors.Add("chipHours is required.");
+            Add(ref errors, "chipHours is required.");
         }
         else if (Limits.ChipHours(hours) is { } badHours)
         {
-            errors.Add($"chipHours {badHours}");
+            Add(ref errors, $"chipHours {badHours}");
         }
 
-        var startOk = CheckInstant(r.Start, "start", "2026-01-01T00:00:00Z", errors);
-        var endOk = CheckInstant(r.End, "end", "2026-01-01T01:00:00Z", errors);
+        var startOk = CheckInstant(r.Start, "start", "2026-01-01T00:00:00Z", ref errors);
+        var endOk = CheckInstant(r.End, "end", "2026-01-01T01:00:00Z", ref errors);
         if (startOk && endOk && r is { Start: { } start, End: { } end })
         {
             if (end <= start)
             {
-                errors.Add($"end {end} must be after start {start}.");
+                Add(ref errors, $"end {end} must be after start {start}.");
             }
             else if (end - start > LongestWindow)
             {
-                errors.Add($"the window {start} to {end} is longer than 31 days; split it.");
+                Add(ref errors, $"the window {start} to {end} is longer than 31 days; split it.");
             }
 
             if (end > now + FutureTolerance)
             {
-                errors.Add($"end {end} is more than 5 minutes in the future (now is {now}).");
+                Add(ref errors, $"end {end} is more than 5 minutes in the future (now is {now}).");
             }
         }
 
         if (r.Tokens is { } tokens && Limits.Tokens(tokens) is { } badTokens)
         {
-            errors.Add($"tokens {badTokens}");
+            Add(ref errors, $"tokens {badTokens}");
         }
 
-        if (errors.Count > 0)
+        if (errors is not null)
         {
             return (null, errors);
         }
@@ -154,47 +168,61 @@ public static class UsageRules
             return (null, [$"the rate for chip '{r.Chip}' of provider '{r.Provider}' at {r.Start} is in {rate.PricePerChipHour.Currency}, but commitment '{commitment.CommitmentId}' is in {currency}."]);
         }
 
-        // Spend is grouped by chip name, so the commitment's spelling of the chip is the one stored.
-        var chip = commitment!.Chips.First(c => string.Equals(c, r.Chip, StringComparison.OrdinalIgnoreCase));
         var amount = rate.PricePerChipHour.Times(r.ChipHours!.Value).ToCents();
         if (Limits.Amount(amount.Amount, null) is { } tooMuch)
         {
             return (null, [$"the record's amount ({r.ChipHours} chip-hours at {rate.PricePerChipHour}) {tooMuch} Split it into smaller records."]);
         }
 
-        return (new ChipHoursConsumed(r.UsageId!, r.CommitmentId!, r.Provider!, chip, r.Region, r.ChipHours.Value,
+        return (new ChipHoursConsumed(r.UsageId!, r.CommitmentId!, r.Provider!, chip!, r.Region, r.ChipHours.Value,
             r.Start.Value, r.End!.Value, r.Tokens, rate.PricePerChipHour, amount, rate.Source, now), []);
     }
 
+    /// <summary>The commitment's spelling of <paramref name="chip"/> (names match case-insensitively), or null if it does not cover it.</summary>
+    private static string? Covered(IReadOnlyList<string> chips, string chip)
+    {
+        for (var i = 0; i < chips.Count; i++)
+        {
+            if (string.Equals(chips[i], chip, StringComparison.OrdinalIgnoreCase))
+            {
+                return chips[i];
+            }
+        }
+
+        return null;
+    }
+
+    private static void Add(ref List<string>? errors, string error) => (errors ??= []).Add(error);
+
     /// <summary>A required string field that must pass <paramref name="rule"/>; true when it did.</summary>
-    private static bool Require(string? value, string field, Func<string, string?> rule, List<string> errors)
+    private static bool Require(string? value, string field, Func<string, string?> rule, ref List<string>? errors)
     {
         if (string.IsNullOrWhiteSpace(value))
         {
-            errors.Add($"{field} is required.");
+            Add(ref errors, $"{field} is required.");
             return false;
         }
 
         if (rule(value) is { } wrong)
         {
-            errors.Add($"{field} {wrong}");
+            Add(ref errors, $"{field} {wrong}");
             return false;
         }
 
         return true;
     }
 
-    private static bool CheckInstant(Instant? value, string field, string example, List<string> errors)
+    private static bool CheckInstant(Instant? value, string field, string example, ref List<string>? errors)
     {
         if (value is not { } instant)
         {
-            errors.Add($"{field} is required (an ISO-8601 instant such as {example}).");
+            Add(ref errors, $"{field} is required (an ISO-8601 instant such as {example}).");
             return false;
         }
 
         if (Limits.InstantInRange(instant) is { } wrong)
         {
-            errors.Add($"{field} {wrong}");
+            Add(ref errors, $"{field} {wrong}");
             return false;
         }
 
