@@ -60,6 +60,7 @@ builder.Services.AddMarten(services =>
     .ApplyAllDatabaseChangesOnStartup()
     // Ledger:ProjectionDaemon=false makes a node that only ingests and serves; another node must then run the daemon.
     .AddAsyncDaemon(builder.Configuration.GetValue("Ledger:ProjectionDaemon", true) ? DaemonMode.Solo : DaemonMode.Disabled)
+    .InitializeWith<ComputeLedger.Host.Usage.UsageKeyTuning>()
     .InitializeWith<ChipCatalogSeed>()
     // The outbox lives with the ledger (schema "ledger"); the PostgreSQL queues in "wolverine_queues", where consumers look.
     .IntegrateWithWolverine(w => w.MessageStorageSchemaName = "ledger");
