@@ -59,7 +59,34 @@ public class Values_outside_the_limits_are_refused
     [InlineData("-leading-dash", false)]
     [InlineData("has space", false)]
     [InlineData("nul\0inside", false)]
+    [InlineData("line-break-at-the-end\n", false)]
+    [InlineData("a", true)]
+    [InlineData("9._:-", true)]
+    [InlineData("", false)]
+    [InlineData(".dot-first", false)]
+    [InlineData("caf\u00e9", false)]
+    [InlineData("slash/inside", false)]
     public void Ids_are_short_and_from_the_documented_set(string id, bool ok) => (Limits.Id(id) is null).ShouldBe(ok);
+
+    [Fact]
+    public void Every_id_of_up_to_three_characters_is_judged_as_the_documented_rule_says()
+    {
+        // Every string of length 0-3 over the allowed characters and a few neighbours of them, against the rule as a
+        // whole-string regular expression (\A...\z: no final line break slips through).
+        var rule = new System.Text.RegularExpressions.Regex(@"\A[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}\z");
+        var alphabet = "aZ09._:-/ @\n\u00e9[`{";
+        var ids = new List<string> { "" };
+        for (var length = 1; length <= 3; length++)
+        {
+            ids.AddRange(ids.Where(id => id.Length == length - 1).SelectMany(id => alphabet.Select(c => id + c)).ToList());
+        }
+
+        ids.Count.ShouldBe(1 + 16 + (16 * 16) + (16 * 16 * 16));
+        foreach (var id in ids)
+        {
+            (Limits.Id(id) is null).ShouldBe(rule.IsMatch(id), $"'{id}'");
+        }
+    }
 
     [Fact]
     public void Ids_are_at_most_128_characters()
@@ -85,6 +112,7 @@ public class Values_outside_the_limits_are_refused
         Limits.Name("Microsoft Azure").ShouldBeNull();
         Limits.Name("Oracle OCI").ShouldBeNull();
         Limits.Name("x\u0000y").ShouldNotBeNull();
+        Limits.Name("AWS\n").ShouldNotBeNull();
         Limits.Name(new string('p', 3000)).ShouldNotBeNull();
     }
 
