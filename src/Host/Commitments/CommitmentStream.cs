@@ -72,9 +72,10 @@ public static class CommitmentStream
     /// (sums of stored usage) under the lock and returns what a pure decider made of them.
     /// </summary>
     public static async Task DecideLocked(IDocumentSession session, IMessageBus bus, string commitmentId, Func<Commitment?, bool> due,
-        Func<Commitment, Task<IReadOnlyList<object>>> decide, CancellationToken ct)
+        Func<Commitment, Task<IReadOnlyList<object>>> decide, CancellationToken ct, IReadOnlyList<JasperFx.Events.IEvent>? readBefore = null)
     {
-        if (!due(Commitment.Fold((await session.Events.FetchStreamAsync(commitmentId, token: ct)).Select(e => e.Data))))
+        // The unlocked look may use the stream as the caller read it earlier in the request: it only decides whether to lock.
+        if (!due(Commitment.Fold((readBefore ?? await session.Events.FetchStreamAsync(commitmentId, token: ct)).Select(e => e.Data))))
         {
             return;
         }

@@ -15,12 +15,18 @@ namespace ComputeLedger.Host.Commitments.TrackingConsumption;
 /// </summary>
 public static class ConsumptionMilestones
 {
-    public static async Task Detect(IDocumentSession session, IMessageBus bus, IEnumerable<string> commitmentIds, Instant now, CancellationToken ct)
+    /// <summary>
+    /// <paramref name="streamsBefore"/>: commitment streams the caller read at the start of its request, used for the
+    /// unlocked "anything pending?" look only (the decision itself re-reads the stream under the lock).
+    /// </summary>
+    public static async Task Detect(IDocumentSession session, IMessageBus bus, IEnumerable<string> commitmentIds, Instant now, CancellationToken ct,
+        IReadOnlyDictionary<string, IReadOnlyList<JasperFx.Events.IEvent>>? streamsBefore = null)
     {
         foreach (var id in commitmentIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
             await CommitmentStream.DecideLocked(session, bus, id, state => ConsumptionMilestoneDecider.Pending(state).Count > 0,
-                async state => ConsumptionMilestoneDecider.Reached(state, await Crossings(session, state.Id, ConsumptionMilestoneDecider.Pending(state), ct), now), ct);
+                async state => ConsumptionMilestoneDecider.Reached(state, await Crossings(session, state.Id, ConsumptionMilestoneDecider.Pending(state), ct), now), ct,
+                streamsBefore?.GetValueOrDefault(id));
         }
     }
 

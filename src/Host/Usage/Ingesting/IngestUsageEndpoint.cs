@@ -39,6 +39,9 @@ public static class IngestUsageEndpoint
     public const int MaxRecords = 10_000;
     public const long MaxBytes = 16 * 1024 * 1024;
 
+    /// <summary>A batch naming more commitments than this has their streams read by the milestone check itself.</summary>
+    private const int MaxPrefetchedStreams = 8;
+
     [WolverinePost("/api/usage", OperationId = "IngestUsage")]
     [Tags("Usage")]
     public static async Task<IResult> Post(HttpRequest request, IDocumentSession session, IMessageBus bus, IClock clock, ClaimsPrincipal user, CancellationToken ct)
@@ -67,11 +70,25 @@ public static class IngestUsageEndpoint
     {
         // Only well-formed ids are looked up: the others are rejected per record anyway, and a NUL would fail the query.
         var commitmentIds = records.Select(r => r?.CommitmentId).OfType<string>().Distinct(StringComparer.Ordinal).Where(id => Limits.Id(id) is null).ToArray();
-        var commitments = (await session.LoadManyAsync<TrancheEligibility>(ct, commitmentIds))
-            .ToDictionary(c => c.CommitmentId, StringComparer.Ordinal);
-        var bookIds = commitments.Values.Select(c => RateBookView.ProviderStream(c.Provider))
-            .Concat(commitmentIds.Select(RateBookView.CommitmentStream)).Distinct(StringComparer.Ordinal).ToArray();
-        var books = (await session.LoadManyAsync<RateBookView>(ct, bookIds)).ToDictionary(b => b.Id, b => b.ToRateBook(), StringComparer.Ordinal);
+        // One round trip for everything the batch is judged against: its commitments, the rate books of the providers
+        // its records name (a record priced by another provider's book is refused before pricing: its provider differs
+        // from its commitment's), each commitment's overrides, and, for the milestone check, the commitments' streams.
+        var providers = records.Select(r => r?.Provider).OfType<string>().Distinct(StringComparer.Ordinal).Where(p => Limits.Name(p) is null);
+        var lookup = session.CreateBatchQuery();
+        var loadingCommitments = lookup.LoadMany<TrancheEligibility>().ById(commitmentIds);
+        var loadingBooks = lookup.LoadMany<RateBookView>().ById(providers.Select(RateBookView.ProviderStream)
+            .Concat(commitmentIds.Select(RateBookView.CommitmentStream)).ToArray());
+        var loadingStreams = commitmentIds.Length <= MaxPrefetchedStreams
+            ? commitmentIds.Select(id => (Id: id, Events: lookup.Events.FetchStream(id))).ToList()
+            : [];
+        await lookup.Execute(ct);
+        var commitments = (await loadingCommitments).ToDictionary(c => c.CommitmentId, StringComparer.Ordinal);
+        var books = (await loadingBooks).ToDictionary(b => b.Id, b => b.ToRateBook(), StringComparer.Ordinal);
+        var streamsBefore = new Dictionary<string, IReadOnlyList<JasperFx.Events.IEvent>>(StringComparer.Ordinal);
+        foreach (var (id, events) in loadingStreams)
+        {
+            streamsBefore[id] = await events;
+        }
 
         // What the rules need of each commitment, made once per commitment of the batch rather than once per record.
         var contexts = commitments.Values.ToDictionary(c => c.CommitmentId, c => (
@@ -186,7 +203,7 @@ public static class IngestUsageEndpoint
             session.Events.StartStream(streams[commitmentId], UsageEvents.Batch(group, now));
         }
 
-        await ConsumptionMilestones.Detect(session, bus, byCommitment.Keys, now, ct);
+        await ConsumptionMilestones.Detect(session, bus, byCommitment.Keys, now, ct, streamsBefore);
 
         await session.SaveChangesAsync(ct);
         return new IngestResult(accepted.Count, duplicates.Count, rejected.OrderBy(r => r.Index).ToList()) { DuplicateIndices = duplicates };
