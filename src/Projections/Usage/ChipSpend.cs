@@ -59,8 +59,8 @@ public sealed class ChipSpend
     };
 
     /// <summary>
-    /// The records of a batch that fall in row <paramref name="id"/>. The daemon calls this once per row the batch
-    /// touches, so the match compares the chip and the month index instead of formatting a key per record.
+    /// The records of a batch that fall in row <paramref name="id"/>, from the batch's sums per (chip, month): the daemon
+    /// calls this once per row the batch touches.
     /// </summary>
     private static ChipSpend? Fold(ChipSpend? row, string id, UsageRecorded batch)
     {
@@ -71,11 +71,12 @@ public sealed class ChipSpend
 
         var chip = id[(batch.Provider.Length + 1)..^8];
         var index = Months.Index(month);
-        foreach (var r in batch.Records)
+        foreach (var g in BatchTotals.Of(batch))
         {
-            if (string.Equals(r.Chip, chip, StringComparison.Ordinal) && Months.IndexOf(r.Start) == index)
+            if (g.MonthIndex == index && string.Equals(g.Chip, chip, StringComparison.Ordinal))
             {
-                row = Add(row, id, batch.Provider, r.Chip, r.Start, r.ChipHours, new Money(r.Amount, batch.Currency), r.Tokens, +1);
+                row = Add(row, id, batch.Provider, g.Chip, g.Start, g.ChipHours, new Money(g.Amount, batch.Currency), g.Records,
+                    g.TokenizedRecords > 0 ? (g.Tokens, new Money(g.TokenizedAmount, batch.Currency)) : null);
             }
         }
 
@@ -83,9 +84,12 @@ public sealed class ChipSpend
     }
 
     private static ChipSpend? Count(ChipSpend? current, string id, string provider, string chip, Instant start, decimal hours, Money amount, long? tokens, int sign) =>
-        sign == 0 || KeyOf(provider, chip, start) != id ? current : Add(current, id, provider, chip, start, hours, amount, tokens, sign);
+        sign == 0 || KeyOf(provider, chip, start) != id ? current
+            : Add(current, id, provider, chip, start, sign * hours, amount.Times(sign), sign, tokens is { } t ? (sign * (decimal)t, amount.Times(sign)) : null);
 
-    private static ChipSpend Add(ChipSpend? current, string id, string provider, string chip, Instant start, decimal hours, Money amount, long? tokens, int sign)
+    /// <summary>Adds <paramref name="records"/> records' sums (negative to take them out); the tokenized part only of records that reported tokens.</summary>
+    private static ChipSpend Add(ChipSpend? current, string id, string provider, string chip, Instant start, decimal hours, Money amount, long records,
+        (decimal Tokens, Money Amount)? tokenized)
     {
         var row = current ?? new ChipSpend
         {
@@ -98,13 +102,13 @@ public sealed class ChipSpend
             TokenizedSpend = Money.Zero(amount.Currency),
         };
 
-        row.ChipHours += sign * hours;
-        row.Spend = row.Spend.Plus(amount.Times(sign));
-        row.Records += sign;
-        if (tokens is { } t)
+        row.ChipHours += hours;
+        row.Spend = row.Spend.Plus(amount);
+        row.Records += records;
+        if (tokenized is { } t)
         {
-            row.Tokens += sign * t;
-            row.TokenizedSpend = row.TokenizedSpend.Plus(amount.Times(sign));
+            row.Tokens += t.Tokens;
+            row.TokenizedSpend = row.TokenizedSpend.Plus(t.Amount);
         }
 
         return row;
@@ -117,7 +121,7 @@ public sealed partial class ChipSpendProjection : MultiStreamProjection<ChipSpen
     {
         Identity<ChipHoursConsumed>(e => ChipSpend.KeyOf(e.Provider, e.Chip, e.Start));
         // The rows a batch touches: distinct (chip, month) first, so a key is formatted per row, not per record.
-        Identities<UsageRecorded>(e => [.. e.Records.DistinctBy(r => (r.Chip, Months.IndexOf(r.Start))).Select(r => ChipSpend.KeyOf(e.Provider, r.Chip, r.Start))]);
+        Identities<UsageRecorded>(e => [.. BatchTotals.Of(e).Select(g => ChipSpend.KeyOf(e.Provider, g.Chip, g.Start))]);
         Identity<UsageVoided>(e => ChipSpend.KeyOf(e.Provider, e.Chip, e.Voided.Start));
         Identities<UsageCorrected>(e => [.. new[] { ChipSpend.KeyOf(e.Provider, e.Chip, e.Before.Start), ChipSpend.KeyOf(e.Provider, e.Chip, e.After.Start) }.Distinct()]);
     }

@@ -27,19 +27,21 @@ public sealed class Drawdown
     public Dictionary<string, ChipDrawdown> ByChip { get; set; } = new(StringComparer.Ordinal);
     public Dictionary<string, Money> ByMonth { get; set; } = new(StringComparer.Ordinal);
 
-    private void Count(string provider, string chip, Instant start, decimal hours, Money amount, int sign)
+    private void Count(string provider, string chip, Instant start, decimal hours, Money amount, int sign) =>
+        Add(provider, chip, Months.Of(start), sign * hours, amount.Times(sign), sign);
+
+    /// <summary>Adds <paramref name="records"/> records' sums of one chip and month (negative to take them out).</summary>
+    private void Add(string provider, string chip, string month, decimal hours, Money amount, long records)
     {
-        var signed = amount.Times(sign);
         Provider = provider;
-        Consumed = Consumed is { } c ? c.Plus(signed) : signed;
-        Records += sign;
+        Consumed = Consumed is { } c ? c.Plus(amount) : amount;
+        Records += records;
         var byChip = ByChip.TryGetValue(chip, out var existing)
             ? existing
             : ByChip[chip] = new ChipDrawdown { Consumed = Money.Zero(amount.Currency) };
-        byChip.ChipHours += sign * hours;
-        byChip.Consumed = byChip.Consumed.Plus(signed);
-        var month = Months.Of(start);
-        ByMonth[month] = ByMonth.TryGetValue(month, out var m) ? m.Plus(signed) : signed;
+        byChip.ChipHours += hours;
+        byChip.Consumed = byChip.Consumed.Plus(amount);
+        ByMonth[month] = ByMonth.TryGetValue(month, out var m) ? m.Plus(amount) : amount;
     }
 
     public static Drawdown Apply(Drawdown? current, object @event, string id)
@@ -63,9 +65,9 @@ public sealed class Drawdown
 
                 break;
             case UsageRecorded batch:
-                foreach (var r in batch.Records)
+                foreach (var g in BatchTotals.Of(batch))
                 {
-                    row.Count(batch.Provider, r.Chip, r.Start, r.ChipHours, new Money(r.Amount, batch.Currency), +1);
+                    row.Add(batch.Provider, g.Chip, g.Month, g.ChipHours, new Money(g.Amount, batch.Currency), g.Records);
                 }
 
                 break;

@@ -27,7 +27,7 @@ public sealed class ProviderRevenue
         _ => row,
     };
 
-    /// <summary>The records of a batch that fall in row <paramref name="id"/>, matched by month index (no key per record).</summary>
+    /// <summary>The records of a batch that fall in row <paramref name="id"/>, from the batch's sums per (chip, month).</summary>
     private static ProviderRevenue? Fold(ProviderRevenue? row, string id, UsageRecorded batch)
     {
         if (!string.Equals(id, $"{batch.Provider}|{id[^7..]}", StringComparison.Ordinal) || !Months.TryParse(id[^7..], out var month))
@@ -36,11 +36,11 @@ public sealed class ProviderRevenue
         }
 
         var index = Months.Index(month);
-        foreach (var r in batch.Records)
+        foreach (var g in BatchTotals.Of(batch))
         {
-            if (Months.IndexOf(r.Start) == index)
+            if (g.MonthIndex == index)
             {
-                row = Add(row, id, batch.Provider, r.Start, new Money(r.Amount, batch.Currency), +1);
+                row = Add(row, id, batch.Provider, g.Start, new Money(g.Amount, batch.Currency), g.Records);
             }
         }
 
@@ -48,9 +48,10 @@ public sealed class ProviderRevenue
     }
 
     private static ProviderRevenue? Count(ProviderRevenue? current, string id, string provider, Instant start, Money amount, int sign) =>
-        KeyOf(provider, start) != id ? current : Add(current, id, provider, start, amount, sign);
+        KeyOf(provider, start) != id ? current : Add(current, id, provider, start, amount.Times(sign), sign);
 
-    private static ProviderRevenue Add(ProviderRevenue? current, string id, string provider, Instant start, Money amount, int sign)
+    /// <summary>Adds the revenue of <paramref name="records"/> records (negative amounts and count to take them out).</summary>
+    private static ProviderRevenue Add(ProviderRevenue? current, string id, string provider, Instant start, Money amount, long records)
     {
         var row = current ?? new ProviderRevenue
         {
@@ -61,8 +62,8 @@ public sealed class ProviderRevenue
             Revenue = Money.Zero(amount.Currency),
         };
 
-        row.Revenue = row.Revenue.Plus(amount.Times(sign));
-        row.Records += sign;
+        row.Revenue = row.Revenue.Plus(amount);
+        row.Records += records;
         return row;
     }
 }
@@ -73,7 +74,7 @@ public sealed partial class ProviderRevenueProjection : MultiStreamProjection<Pr
     {
         Identity<ChipHoursConsumed>(e => ProviderRevenue.KeyOf(e.Provider, e.Start));
         // The rows a batch touches: distinct months first, so a key is formatted per row, not per record.
-        Identities<UsageRecorded>(e => [.. e.Records.DistinctBy(r => Months.IndexOf(r.Start)).Select(r => ProviderRevenue.KeyOf(e.Provider, r.Start))]);
+        Identities<UsageRecorded>(e => [.. BatchTotals.Of(e).DistinctBy(g => g.MonthIndex).Select(g => ProviderRevenue.KeyOf(e.Provider, g.Start))]);
         Identity<UsageVoided>(e => ProviderRevenue.KeyOf(e.Provider, e.Voided.Start));
         Identities<UsageCorrected>(e => [.. new[] { ProviderRevenue.KeyOf(e.Provider, e.Before.Start), ProviderRevenue.KeyOf(e.Provider, e.After.Start) }.Distinct()]);
     }
