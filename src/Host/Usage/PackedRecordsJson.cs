@@ -127,15 +127,17 @@ public sealed class PackedRecordsJson : JsonConverter<IReadOnlyList<RecordedUsag
 
         var records = new List<RecordedUsage>(text.Count((byte)';') + 1);
 
-        // A batch repeats a few chips and regions: each is decoded once and the string shared by the records after it.
-        string? chip = null, region = null;
+        // A batch repeats a few chips and regions: each is decoded once and its string shared by every record that has it
+        // (so the folds after this compare them by reference).
+        var chips = new List<string>(4);
+        var regions = new List<string>(4);
         foreach (var range in text.Split((byte)';'))
         {
             var fields = new Fields(text[range]);
             var usageId = Encoding.UTF8.GetString(fields.Next());
-            chip = Reuse(fields.Next(), chip);
+            var chip = Reuse(fields.Next(), chips);
             var regionText = fields.Next();
-            region = regionText.IsEmpty ? region : Reuse(regionText, region);
+            var region = regionText.IsEmpty ? null : Reuse(regionText, regions);
             var hours = Decimal(fields.Next());
             var start = Instant(fields.Next());
             var end = Instant(fields.Next());
@@ -144,7 +146,7 @@ public sealed class PackedRecordsJson : JsonConverter<IReadOnlyList<RecordedUsag
             var rate = checked((int)Long(fields.Next()));
             var amount = Decimal(fields.Next());
             fields.End();
-            records.Add(new RecordedUsage(usageId, chip, regionText.IsEmpty ? null : region, hours, start, end, tokens, rate, amount));
+            records.Add(new RecordedUsage(usageId, chip, region, hours, start, end, tokens, rate, amount));
         }
 
         return records;
@@ -156,8 +158,25 @@ public sealed class PackedRecordsJson : JsonConverter<IReadOnlyList<RecordedUsag
     private static readonly SearchValues<char> Safe =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-");
 
-    private static string Reuse(ReadOnlySpan<byte> utf8, string? last) =>
-        last is not null && Ascii.Equals(utf8, last) ? last : Encoding.UTF8.GetString(utf8);
+    /// <summary>The string of these bytes among the batch's values so far, else a new one, kept while the batch has few.</summary>
+    private static string Reuse(ReadOnlySpan<byte> utf8, List<string> seen)
+    {
+        foreach (var value in seen)
+        {
+            if (Ascii.Equals(utf8, value))
+            {
+                return value;
+            }
+        }
+
+        var decoded = Encoding.UTF8.GetString(utf8);
+        if (seen.Count < 16)
+        {
+            seen.Add(decoded);
+        }
+
+        return decoded;
+    }
 
     private static void Put(ArrayBufferWriter<byte> text, ReadOnlySpan<byte> bytes) => text.Write(bytes);
 

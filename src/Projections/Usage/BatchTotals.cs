@@ -3,6 +3,9 @@ using ComputeLedger.Ledger.Usage;
 
 namespace ComputeLedger.Projections.Usage;
 
+/// <summary>A batch's distinct chips, and for each record the index of its chip among them.</summary>
+public sealed record BatchChips(string[] Chips, int[] Index);
+
 /// <summary>The records of one batch event that share a chip and a month (UTC, of their start), summed.</summary>
 public sealed record BatchGroup(string Chip, int MonthIndex, Instant Start, decimal ChipHours, decimal Amount, long Records,
     decimal Tokens, decimal TokenizedAmount, long TokenizedRecords)
@@ -21,6 +24,40 @@ public static class BatchTotals
     private static readonly ConditionalWeakTable<UsageRecorded, IReadOnlyList<BatchGroup>> Memo = new();
 
     public static IReadOnlyList<BatchGroup> Of(UsageRecorded batch) => Memo.GetValue(batch, Sum);
+
+    private static readonly ConditionalWeakTable<UsageRecorded, BatchChips> ChipMemo = new();
+
+    /// <summary>
+    /// Each record's chip as an index into the batch's distinct chips, so the folds that group a batch by chip and day
+    /// key their groups by integers. Chips compare by reference first: a stored batch shares one string per chip.
+    /// </summary>
+    public static BatchChips ChipsOf(UsageRecorded batch) => ChipMemo.GetValue(batch, static b =>
+    {
+        var chips = new List<string>(4);
+        var index = new int[b.Records.Count];
+        for (var i = 0; i < index.Length; i++)
+        {
+            var chip = b.Records[i].Chip;
+            var found = -1;
+            for (var c = 0; c < chips.Count && found < 0; c++)
+            {
+                if (ReferenceEquals(chips[c], chip) || string.Equals(chips[c], chip, StringComparison.Ordinal))
+                {
+                    found = c;
+                }
+            }
+
+            if (found < 0)
+            {
+                found = chips.Count;
+                chips.Add(chip);
+            }
+
+            index[i] = found;
+        }
+
+        return new BatchChips([.. chips], index);
+    });
 
     private sealed class Sums(string chip, int month, Instant start)
     {

@@ -94,10 +94,12 @@ public sealed class UsageBucket
             return Deltas(@event, knownAt);
         }
 
-        var sums = new Dictionary<(string Chip, int Day, bool Tokens), DaySum>();
-        foreach (var r in batch.Records)
+        var chips = BatchTotals.ChipsOf(batch);
+        var sums = new Dictionary<(int Chip, int Day, bool Tokens), DaySum>();
+        for (var i = 0; i < batch.Records.Count; i++)
         {
-            var key = (r.Chip, DayOf(r.Start), r.Tokens is not null);
+            var r = batch.Records[i];
+            var key = (chips.Index[i], DayOf(r.Start), r.Tokens is not null);
             if (!sums.TryGetValue(key, out var sum))
             {
                 sums[key] = sum = new DaySum(r.Start);
@@ -109,7 +111,7 @@ public sealed class UsageBucket
             sum.Records++;
         }
 
-        return sums.Select(s => new Delta(batch.Provider, s.Key.Chip, batch.CommitmentId, s.Value.Start, s.Value.Start, knownAt,
+        return sums.Select(s => new Delta(batch.Provider, chips.Chips[s.Key.Chip], batch.CommitmentId, s.Value.Start, s.Value.Start, knownAt,
             s.Value.ChipHours, new Money(s.Value.Amount, batch.Currency), s.Key.Tokens ? s.Value.Tokens : null, s.Value.Records));
     }
 

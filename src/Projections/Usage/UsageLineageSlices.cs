@@ -266,15 +266,16 @@ public sealed class UsageLineageSlices(string schema) : IProjection
         var knownAt = Instant.FromDateTimeOffset(e.Timestamp);
         var (knownNs, knownDay) = (UsageLineage.Nanos(knownAt), UsageBucket.DayOf(knownAt));
         var records = batch.Records;
+        var (chips, chipOf) = BatchTotals.ChipsOf(batch);
         var months = new int[records.Count];
-        var firstOfChipMonth = new Dictionary<(string Chip, int Month), int>();
+        var firstOfChipMonth = new Dictionary<(int Chip, int Month), int>();
         var firstOfMonth = new Dictionary<int, int>();
         for (var i = 0; i < records.Count; i++)
         {
             var (start, month) = (records[i].Start, months[i] = Months.IndexOf(records[i].Start));
-            if (!firstOfChipMonth.TryGetValue((records[i].Chip, month), out var c) || start < records[c].Start)
+            if (!firstOfChipMonth.TryGetValue((chipOf[i], month), out var c) || start < records[c].Start)
             {
-                firstOfChipMonth[(records[i].Chip, month)] = i;
+                firstOfChipMonth[(chipOf[i], month)] = i;
             }
 
             if (!firstOfMonth.TryGetValue(month, out var p) || start < records[p].Start)
@@ -283,17 +284,17 @@ public sealed class UsageLineageSlices(string schema) : IProjection
             }
         }
 
-        var batchSlices = new Dictionary<(string Chip, int Month), Slice>();
-        var batchDays = new Dictionary<(string Chip, int Month, int ValidDay), (long Entries, long ChipMonthEvents, long ProviderMonthEvents, decimal Amount)>();
+        var batchSlices = new Dictionary<(int Chip, int Month), Slice>();
+        var batchDays = new Dictionary<(int Chip, int Month, int ValidDay), (long Entries, long ChipMonthEvents, long ProviderMonthEvents, decimal Amount)>();
         foreach (var i in firstOfChipMonth.Values)
         {
-            var key = (records[i].Chip, months[i], UsageBucket.DayOf(records[i].Start));
+            var key = (chipOf[i], months[i], UsageBucket.DayOf(records[i].Start));
             batchDays[key] = batchDays.GetValueOrDefault(key) with { ChipMonthEvents = 1 };
         }
 
         foreach (var i in firstOfMonth.Values)
         {
-            var key = (records[i].Chip, months[i], UsageBucket.DayOf(records[i].Start));
+            var key = (chipOf[i], months[i], UsageBucket.DayOf(records[i].Start));
             batchDays[key] = batchDays.GetValueOrDefault(key) with { ProviderMonthEvents = 1 };
         }
 
@@ -301,9 +302,9 @@ public sealed class UsageLineageSlices(string schema) : IProjection
         {
             var r = records[i];
             var validDay = UsageBucket.DayOf(r.Start);
-            if (!batchSlices.TryGetValue((r.Chip, months[i]), out var slice))
+            if (!batchSlices.TryGetValue((chipOf[i], months[i]), out var slice))
             {
-                batchSlices[(r.Chip, months[i])] = slice = new Slice
+                batchSlices[(chipOf[i], months[i])] = slice = new Slice
                 {
                     Sequence = e.Sequence, EventId = e.Id, Provider = batch.Provider, Chip = r.Chip, CommitmentId = batch.CommitmentId,
                     MonthIndex = months[i], ValidFromDay = validDay, ValidToDay = validDay, KnownNs = knownNs, Currency = batch.Currency, FirstIndex = i,
@@ -311,18 +312,18 @@ public sealed class UsageLineageSlices(string schema) : IProjection
             }
 
             slice.Add(i, validDay, r.Amount);
-            var sum = batchDays.GetValueOrDefault((r.Chip, months[i], validDay));
-            batchDays[(r.Chip, months[i], validDay)] = sum with { Entries = sum.Entries + 1, Amount = sum.Amount + r.Amount };
+            var sum = batchDays.GetValueOrDefault((chipOf[i], months[i], validDay));
+            batchDays[(chipOf[i], months[i], validDay)] = sum with { Entries = sum.Entries + 1, Amount = sum.Amount + r.Amount };
         }
 
         foreach (var ((chip, month), slice) in batchSlices)
         {
-            slices[(e.Sequence, batch.Provider, chip, batch.CommitmentId, month, month, knownNs, batch.Currency)] = slice;
+            slices[(e.Sequence, batch.Provider, chips[chip], batch.CommitmentId, month, month, knownNs, batch.Currency)] = slice;
         }
 
         foreach (var ((chip, month, validDay), add) in batchDays)
         {
-            var key = (batch.Provider, chip, month, validDay, knownDay, batch.Currency);
+            var key = (batch.Provider, chips[chip], month, validDay, knownDay, batch.Currency);
             var sum = days.GetValueOrDefault(key);
             days[key] = (sum.Entries + add.Entries, sum.ChipMonthEvents + add.ChipMonthEvents, sum.ProviderMonthEvents + add.ProviderMonthEvents, sum.Amount + add.Amount);
         }
