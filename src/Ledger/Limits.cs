@@ -55,7 +55,8 @@ public static partial class Limits
     private static bool IsId(string value) =>
         value.Length is >= 1 and <= MaxIdLength && char.IsAsciiLetterOrDigit(value[0]) && !value.AsSpan(1).ContainsAnyExcept(IdCharacters);
 
-    private static readonly System.Buffers.SearchValues<char> IdCharacters =
+    /// <summary>Every character an id may hold: ASCII letters, digits and <c>. _ : -</c>.</summary>
+    public static readonly System.Buffers.SearchValues<char> IdCharacters =
         System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-");
 
     public static string? Name(string value) =>

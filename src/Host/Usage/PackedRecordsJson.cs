@@ -153,10 +153,7 @@ public sealed class PackedRecordsJson : JsonConverter<IReadOnlyList<RecordedUsag
     }
 
     /// <summary>Every character the id rule allows is a letter, a digit or one of <c>. _ : -</c>: none separates.</summary>
-    private static bool Packable(string value) => value.Length > 0 && !value.AsSpan().ContainsAnyExcept(Safe);
-
-    private static readonly SearchValues<char> Safe =
-        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-");
+    private static bool Packable(string value) => value.Length > 0 && !value.AsSpan().ContainsAnyExcept(ComputeLedger.Ledger.Limits.IdCharacters);
 
     /// <summary>The string of these bytes among the batch's values so far, else a new one, kept while the batch has few.</summary>
     private static string Reuse(ReadOnlySpan<byte> utf8, List<string> seen)

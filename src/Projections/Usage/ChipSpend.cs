@@ -71,7 +71,7 @@ public sealed class ChipSpend
 
         var chip = id[(batch.Provider.Length + 1)..^8];
         var index = Months.Index(month);
-        foreach (var g in BatchTotals.Of(batch))
+        foreach (var g in BatchTotals.Of(batch).ByMonth)
         {
             if (g.MonthIndex == index && string.Equals(g.Chip, chip, StringComparison.Ordinal))
             {
@@ -121,7 +121,7 @@ public sealed partial class ChipSpendProjection : MultiStreamProjection<ChipSpen
     {
         Identity<ChipHoursConsumed>(e => ChipSpend.KeyOf(e.Provider, e.Chip, e.Start));
         // The rows a batch touches: distinct (chip, month) first, so a key is formatted per row, not per record.
-        Identities<UsageRecorded>(e => [.. BatchTotals.Of(e).Select(g => ChipSpend.KeyOf(e.Provider, g.Chip, g.Start))]);
+        Identities<UsageRecorded>(e => [.. BatchTotals.Of(e).ByMonth.Select(g => ChipSpend.KeyOf(e.Provider, g.Chip, g.Start))]);
         Identity<UsageVoided>(e => ChipSpend.KeyOf(e.Provider, e.Chip, e.Voided.Start));
         Identities<UsageCorrected>(e => [.. new[] { ChipSpend.KeyOf(e.Provider, e.Chip, e.Before.Start), ChipSpend.KeyOf(e.Provider, e.Chip, e.After.Start) }.Distinct()]);
     }

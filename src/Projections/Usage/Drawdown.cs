@@ -65,7 +65,7 @@ public sealed class Drawdown
 
                 break;
             case UsageRecorded batch:
-                foreach (var g in BatchTotals.Of(batch))
+                foreach (var g in BatchTotals.Of(batch).ByMonth)
                 {
                     row.Add(batch.Provider, g.Chip, g.Month, g.ChipHours, new Money(g.Amount, batch.Currency), g.Records);
                 }

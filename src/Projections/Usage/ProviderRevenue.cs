@@ -36,7 +36,7 @@ public sealed class ProviderRevenue
         }
 
         var index = Months.Index(month);
-        foreach (var g in BatchTotals.Of(batch))
+        foreach (var g in BatchTotals.Of(batch).ByMonth)
         {
             if (g.MonthIndex == index)
             {
@@ -74,7 +74,7 @@ public sealed partial class ProviderRevenueProjection : MultiStreamProjection<Pr
     {
         Identity<ChipHoursConsumed>(e => ProviderRevenue.KeyOf(e.Provider, e.Start));
         // The rows a batch touches: distinct months first, so a key is formatted per row, not per record.
-        Identities<UsageRecorded>(e => [.. BatchTotals.Of(e).DistinctBy(g => g.MonthIndex).Select(g => ProviderRevenue.KeyOf(e.Provider, g.Start))]);
+        Identities<UsageRecorded>(e => [.. BatchTotals.Of(e).ByMonth.DistinctBy(g => g.MonthIndex).Select(g => ProviderRevenue.KeyOf(e.Provider, g.Start))]);
         Identity<UsageVoided>(e => ProviderRevenue.KeyOf(e.Provider, e.Voided.Start));
         Identities<UsageCorrected>(e => [.. new[] { ProviderRevenue.KeyOf(e.Provider, e.Before.Start), ProviderRevenue.KeyOf(e.Provider, e.After.Start) }.Distinct()]);
     }

@@ -84,8 +84,9 @@ public sealed class UsageBucket
 
     /// <summary>
     /// <see cref="Deltas"/>, with a batch's records that share a chip, a UTC day and whether they carry tokens added up
-    /// first: the batch gives provider, commitment and known time, so such records land in the same bucket of every
-    /// grain, and the fold does per (chip, day) what it did per record. Sums are decimal, as the bucket's own.
+    /// first (<see cref="BatchTotals"/>): the batch gives provider, commitment and known time, so such records land in
+    /// the same bucket of every grain, and the fold does per (chip, day) what it did per record. Sums are decimal, as the
+    /// bucket's own.
     /// </summary>
     public static IEnumerable<Delta> Combined(object @event, Instant knownAt)
     {
@@ -94,34 +95,9 @@ public sealed class UsageBucket
             return Deltas(@event, knownAt);
         }
 
-        var chips = BatchTotals.ChipsOf(batch);
-        var sums = new Dictionary<(int Chip, int Day, bool Tokens), DaySum>();
-        for (var i = 0; i < batch.Records.Count; i++)
-        {
-            var r = batch.Records[i];
-            var key = (chips.Index[i], DayOf(r.Start), r.Tokens is not null);
-            if (!sums.TryGetValue(key, out var sum))
-            {
-                sums[key] = sum = new DaySum(r.Start);
-            }
-
-            sum.ChipHours += r.ChipHours;
-            sum.Amount += r.Amount;
-            sum.Tokens += r.Tokens ?? 0;
-            sum.Records++;
-        }
-
-        return sums.Select(s => new Delta(batch.Provider, chips.Chips[s.Key.Chip], batch.CommitmentId, s.Value.Start, s.Value.Start, knownAt,
-            s.Value.ChipHours, new Money(s.Value.Amount, batch.Currency), s.Key.Tokens ? s.Value.Tokens : null, s.Value.Records));
-    }
-
-    private sealed class DaySum(Instant start)
-    {
-        public Instant Start { get; } = start;
-        public decimal ChipHours { get; set; }
-        public decimal Amount { get; set; }
-        public decimal Tokens { get; set; }
-        public int Records { get; set; }
+        var totals = BatchTotals.Of(batch);
+        return totals.ByDay.Select(d => new Delta(batch.Provider, totals.Chips[d.Chip], batch.CommitmentId, d.Start, d.Start, knownAt,
+            d.ChipHours, new Money(d.Amount, batch.Currency), d.Tokenized ? d.Tokens : null, d.Records));
     }
 
     private static Delta Negative(string provider, string chip, string commitment, UsageFigures f, Instant validAt, Instant knownAt) =>

@@ -266,7 +266,8 @@ public sealed class UsageLineageSlices(string schema) : IProjection
         var knownAt = Instant.FromDateTimeOffset(e.Timestamp);
         var (knownNs, knownDay) = (UsageLineage.Nanos(knownAt), UsageBucket.DayOf(knownAt));
         var records = batch.Records;
-        var (chips, chipOf) = BatchTotals.ChipsOf(batch);
+        var totals = BatchTotals.Of(batch);
+        var (chips, chipOf) = (totals.Chips, totals.ChipOf);
         var months = new int[records.Count];
         var firstOfChipMonth = new Dictionary<(int Chip, int Month), int>();
         var firstOfMonth = new Dictionary<int, int>();

@@ -21,6 +21,8 @@ public class A_batch_folds_as_its_records
         Consumed("b", "H100", 1.5m, 6.88m, Instant.FromUtc(2025, 8, 1, 0, 0), null),
         Consumed("c", "L40S", 3m, 2.40m, Instant.FromUtc(2025, 7, 2, 0, 0), 5_000),
         Consumed("d", "H100", 0.25m, 7.10m, Instant.FromUtc(2025, 7, 15, 0, 0), 2_000),
+        // A chip-month with records with and without tokens: only the former count in the tokenized spend.
+        Consumed("i", "L40S", 1m, 2.40m, Instant.FromUtc(2025, 7, 9, 0, 0), null),
     ];
 
     [Fact]
