@@ -1,0 +1,54 @@
+using ComputeLedger.Host.Tests.Infrastructure;
+using ComputeLedger.Host.Usage;
+using ComputeLedger.Ledger;
+using ComputeLedger.Ledger.Usage;
+using NodaTime;
+using Shouldly;
+
+namespace ComputeLedger.Host.Tests.Usage;
+
+/// <summary>
+/// The claim's savepoint goes out with the COPY rather than as a round trip of its own, and still undoes a COPY that
+/// met a claimed id, so the ids still free are claimed in the same transaction.
+/// </summary>
+public class Claiming_usage(LedgerFixture fixture) : UsageTest(fixture)
+{
+    [Fact]
+    public async Task The_claim_savepoint_rides_with_the_copy_and_undoes_a_clash()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using (var first = Fixture.Store.LightweightSession())
+        {
+            await first.BeginTransactionAsync(ct);
+            // Found, so the savepoint is prepended to the COPY; null would mean Marten moved its transaction.
+#pragma warning disable CA2000 // the session owns its transaction and disposes it
+            UsageClaims.OpenTransaction(first).ShouldNotBeNull().Connection.ShouldBeSameAs(first.Connection);
+#pragma warning restore CA2000
+            (await UsageClaims.Claim(first, [Claim("claim-b"), Claim("claim-a")], ct)).ShouldBeNull();
+            // A change of its own, so that Marten commits (with nothing pending it would not).
+            first.QueueSqlCommand("select 1");
+            await first.SaveChangesAsync(ct);
+        }
+
+        await using (var second = Fixture.Store.LightweightSession())
+        {
+            await second.BeginTransactionAsync(ct);
+            // The COPY fails on claim-b; rolling back to the savepoint (which must exist) lets the free ids in.
+            var claimed = await UsageClaims.Claim(second, [Claim("claim-c"), Claim("claim-b"), Claim("claim-d")], ct);
+            claimed.ShouldNotBeNull().OrderBy(id => id, StringComparer.Ordinal).ShouldBe(["claim-c", "claim-d"]);
+            second.QueueSqlCommand("select 1");
+            await second.SaveChangesAsync(ct);
+        }
+
+        (await Sql("select string_agg(usage_id, ',' order by usage_id) from ledger.usage_claims where usage_id like 'claim-%'"))
+            .ShouldBe("claim-a,claim-b,claim-c,claim-d");
+    }
+
+    private static UsageClaim Claim(string usageId)
+    {
+        var start = Instant.FromUtc(2025, 7, 1, 0, 0);
+        var record = new ChipHoursConsumed(usageId, "amazon-anthropic", "AWS", "Trainium2", "us-east-1", 1m, start, start + Duration.FromHours(1),
+            null, new Money(3.5m, "USD"), new Money(3.5m, "USD"), "provider card AWS from 2025-01-01", start);
+        return new UsageClaim(record, "fingerprint-" + usageId, "usage:amazon-anthropic:test");
+    }
+}
