@@ -51,24 +51,14 @@ public static class UsageClaims
     private static NpgsqlConnection Connection(IDocumentSession session) => (NpgsqlConnection)session.Connection!;
 
     /// <summary>
-    /// Claims the records in the session's open transaction; returns the usage ids that were new (the others were claimed
-    /// before, by an earlier batch or a concurrent one that committed first), or null when every one was. Rows go in
-    /// sorted by usageId, so two batches claiming overlapping ids wait on each other instead of deadlocking.
-    /// <para>
-    /// The common case, no id claimed before, is one COPY straight into the table (the physical floor: no array
-    /// parameters to unpack, no speculative insertion per row), under a savepoint. If any id is taken, the COPY fails
-    /// whole with a unique violation, the savepoint undoes it, and one <c>insert … on conflict do nothing returning</c>
-    /// claims what is still free. Either way the claim commits or rolls back with the batch's events.
-    /// </para>
+    /// Opens a batch's claim before the batch is judged. The savepoint and the COPY go out at once (after the session's
+    /// <c>begin</c>, in one message), and the server's answer is awaited only by <see cref="Claim"/>: that round trip
+    /// overlaps the judging of the records instead of following it. Call it in the session's open transaction, and
+    /// dispose what it returns: a COPY that was never claimed into (every record rejected) is cancelled and its
+    /// transaction rolled back to the savepoint, so the session is as it was.
     /// </summary>
-    public static async Task<HashSet<string>?> Claim(IDocumentSession session, List<UsageClaim> claims, CancellationToken ct)
+    public static async Task<OpenClaim> Open(IDocumentSession session, CancellationToken ct)
     {
-        // A meter's batch usually arrives in id order already: checked in one pass before paying for a sort.
-        if (!IsSorted(claims))
-        {
-            claims.Sort((a, b) => string.CompareOrdinal(a.UsageId, b.UsageId));
-        }
-
         var connection = Connection(session);
         var transaction = OpenTransaction(session);
         if (transaction is not null)
@@ -80,18 +70,70 @@ public static class UsageClaims
             await Execute(connection, $"savepoint {Savepoint}", ct);
         }
 
+        return new OpenClaim(connection, connection.BeginRawBinaryCopyAsync($"copy {Qualified(session)} ({Columns}) from stdin (format binary)", ct));
+    }
+
+    /// <summary>A claim's COPY, begun by <see cref="Open"/>; <see cref="Claim"/> writes into it.</summary>
+    public sealed class OpenClaim(NpgsqlConnection connection, Task<NpgsqlRawCopyStream> copy) : IAsyncDisposable
+    {
+        private bool _taken;
+
+        internal NpgsqlConnection Connection => connection;
+
+        internal Task<NpgsqlRawCopyStream> Take()
+        {
+            ObjectDisposedException.ThrowIf(_taken, this);
+            _taken = true;
+            return copy;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_taken)
+            {
+                return;
+            }
+
+            _taken = true;
+            var stream = await copy;
+            await stream.CancelAsync();
+            await stream.DisposeAsync();
+            await Execute(connection, $"rollback to savepoint {Savepoint}", CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// Claims the records through the COPY <see cref="Open"/> began, in the session's open transaction; returns the
+    /// usage ids that were new (the others were claimed before, by an earlier batch or a concurrent one that committed
+    /// first), or null when every one was. Rows go in sorted by usageId, so two batches claiming overlapping ids wait on
+    /// each other instead of deadlocking.
+    /// <para>
+    /// The common case, no id claimed before, is one COPY straight into the table (the physical floor: no array
+    /// parameters to unpack, no speculative insertion per row), under a savepoint. If any id is taken, the COPY fails
+    /// whole with a unique violation, the savepoint undoes it, and one <c>insert … on conflict do nothing returning</c>
+    /// claims what is still free. Either way the claim commits or rolls back with the batch's events.
+    /// </para>
+    /// </summary>
+    public static async Task<HashSet<string>?> Claim(IDocumentSession session, OpenClaim open, List<UsageClaim> claims, CancellationToken ct)
+    {
+        // A meter's batch usually arrives in id order already: checked in one pass before paying for a sort.
+        if (!IsSorted(claims))
+        {
+            claims.Sort((a, b) => string.CompareOrdinal(a.UsageId, b.UsageId));
+        }
+
         try
         {
-            await Copy(connection, Qualified(session), claims, ct);
+            await Copy(open.Take(), claims, ct);
             // Not released: the commit ends it, and a release would cost a round trip per batch.
             return null;
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
         {
-            await Execute(connection, $"rollback to savepoint {Savepoint}", ct);
+            await Execute(open.Connection, $"rollback to savepoint {Savepoint}", ct);
         }
 
-        return await InsertFree(connection, Qualified(session), claims, ct);
+        return await InsertFree(open.Connection, Qualified(session), claims, ct);
     }
 
     private const string Savepoint = "usage_claim";
@@ -147,9 +189,9 @@ public static class UsageClaims
     /// ingest profile); a text COPY made PostgreSQL parse each row's timestamp and two numbers. Start is stored to the
     /// microsecond, truncated, as every earlier form stored it.
     /// </summary>
-    private static async Task Copy(NpgsqlConnection connection, string table, List<UsageClaim> claims, CancellationToken ct)
+    private static async Task Copy(Task<NpgsqlRawCopyStream> opening, List<UsageClaim> claims, CancellationToken ct)
     {
-        await using var stream = await connection.BeginRawBinaryCopyAsync($"copy {table} ({Columns}) from stdin (format binary)", ct);
+        await using var stream = await opening;
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
         try
         {

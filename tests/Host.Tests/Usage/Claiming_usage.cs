@@ -24,7 +24,8 @@ public class Claiming_usage(LedgerFixture fixture) : UsageTest(fixture)
 #pragma warning disable CA2000 // the session owns its transaction and disposes it
             UsageClaims.OpenTransaction(first).ShouldNotBeNull().Connection.ShouldBeSameAs(first.Connection);
 #pragma warning restore CA2000
-            (await UsageClaims.Claim(first, [Claim("claim-b"), Claim("claim-a")], ct)).ShouldBeNull();
+            await using var claiming = await UsageClaims.Open(first, ct);
+            (await UsageClaims.Claim(first, claiming, [Claim("claim-b"), Claim("claim-a")], ct)).ShouldBeNull();
             // A change of its own, so that Marten commits (with nothing pending it would not).
             first.QueueSqlCommand("select 1");
             await first.SaveChangesAsync(ct);
@@ -34,7 +35,8 @@ public class Claiming_usage(LedgerFixture fixture) : UsageTest(fixture)
         {
             await second.BeginTransactionAsync(ct);
             // The COPY fails on claim-b; rolling back to the savepoint (which must exist) lets the free ids in.
-            var claimed = await UsageClaims.Claim(second, [Claim("claim-c"), Claim("claim-b"), Claim("claim-d")], ct);
+            await using var claiming = await UsageClaims.Open(second, ct);
+            var claimed = await UsageClaims.Claim(second, claiming, [Claim("claim-c"), Claim("claim-b"), Claim("claim-d")], ct);
             claimed.ShouldNotBeNull().OrderBy(id => id, StringComparer.Ordinal).ShouldBe(["claim-c", "claim-d"]);
             second.QueueSqlCommand("select 1");
             await second.SaveChangesAsync(ct);
@@ -42,6 +44,24 @@ public class Claiming_usage(LedgerFixture fixture) : UsageTest(fixture)
 
         (await Sql("select string_agg(usage_id, ',' order by usage_id) from ledger.usage_claims where usage_id like 'claim-%'"))
             .ShouldBe("claim-a,claim-b,claim-c,claim-d");
+    }
+
+    [Fact]
+    public async Task A_claim_opened_and_never_written_leaves_its_transaction_usable()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using (var session = Fixture.Store.LightweightSession())
+        {
+            await session.BeginTransactionAsync(ct);
+            // Every record of a batch rejected: the COPY opened ahead of the judging is cancelled and undone.
+            await (await UsageClaims.Open(session, ct)).DisposeAsync();
+            await using var claiming = await UsageClaims.Open(session, ct);
+            (await UsageClaims.Claim(session, claiming, [Claim("after-unused")], ct)).ShouldBeNull();
+            session.QueueSqlCommand("select 1");
+            await session.SaveChangesAsync(ct);
+        }
+
+        (await Sql("select count(*) from ledger.usage_claims where usage_id = 'after-unused'")).ShouldBe(1L);
     }
 
     private static UsageClaim Claim(string usageId)

@@ -96,6 +96,86 @@ public static class IngestUsageEndpoint
             ProviderBook: books.GetValueOrDefault(RateBookView.ProviderStream(c.Provider), RateBook.Empty),
             Overrides: books.GetValueOrDefault(RateBookView.CommitmentStream(c.CommitmentId), RateBook.Empty)), StringComparer.Ordinal);
 
+        // The claim's COPY is opened now, its answer awaited only when the claims are written: that round trip overlaps
+        // the judging below instead of following it. Disposed unused (every record rejected), it is undone.
+        await session.BeginTransactionAsync(ct);
+        await using var claiming = await UsageClaims.Open(session, ct);
+        var (valid, rejected, duplicates) = Judge(records, contexts, now);
+        if (valid.Count == 0)
+        {
+            return new IngestResult(0, duplicates.Count, rejected) { DuplicateIndices = duplicates };
+        }
+
+        // One stream per (batch, commitment): bounded by the batch size, and never shared by two writers.
+        var streams = new Dictionary<string, string>(StringComparer.Ordinal);
+        var claims = new List<UsageClaim>(valid.Count);
+        foreach (var (_, consumed, fingerprint) in valid)
+        {
+            if (!streams.TryGetValue(consumed.CommitmentId, out var stream))
+            {
+                streams[consumed.CommitmentId] = stream = $"usage:{consumed.CommitmentId}:{Guid.NewGuid():N}";
+            }
+
+            claims.Add(new UsageClaim(consumed, fingerprint, stream));
+        }
+
+        var claimed = await UsageClaims.Claim(session, claiming, claims, ct);
+        // Null: every id was new (the usual case), so no id is looked up twice.
+        var known = claimed is null || claimed.Count == valid.Count
+            ? []
+            : await UsageClaims.Fingerprints(session, valid.Where(v => !claimed.Contains(v.Event.UsageId)).Select(v => v.Event.UsageId).ToArray(), ct);
+
+        var accepted = new List<ChipHoursConsumed>(valid.Count);
+        foreach (var (index, consumed, fingerprint) in valid)
+        {
+            if (claimed is null || claimed.Contains(consumed.UsageId))
+            {
+                accepted.Add(consumed);
+            }
+            else if (known.TryGetValue(consumed.UsageId, out var storedFingerprint) && storedFingerprint == fingerprint)
+            {
+                duplicates.Add(index);
+            }
+            else
+            {
+                rejected.Add(new RejectedRecord(index, consumed.UsageId,
+                    [$"usageId '{consumed.UsageId}' was already recorded with different content; usage ids are unique for all time. Void or correct the stored record instead."]));
+            }
+        }
+
+        // One UsageRecorded per (batch, commitment), on its own new stream: the event row costs once per batch, not per record.
+        var byCommitment = new Dictionary<string, List<ChipHoursConsumed>>(StringComparer.Ordinal);
+        foreach (var consumed in accepted)
+        {
+            if (!byCommitment.TryGetValue(consumed.CommitmentId, out var group))
+            {
+                byCommitment[consumed.CommitmentId] = group = new List<ChipHoursConsumed>(byCommitment.Count == 0 ? accepted.Count : 16);
+            }
+
+            group.Add(consumed);
+        }
+
+        foreach (var (commitmentId, group) in byCommitment)
+        {
+            session.Events.StartStream(streams[commitmentId], UsageEvents.Batch(group, now));
+        }
+
+        await ConsumptionMilestones.Detect(session, bus, byCommitment.Keys, now, ct, streamsBefore);
+
+        await session.SaveChangesAsync(ct);
+        return new IngestResult(accepted.Count, duplicates.Count, rejected.OrderBy(r => r.Index).ToList()) { DuplicateIndices = duplicates };
+    }
+
+    /// <summary>
+    /// Each record checked and priced against its commitment (pure: no I/O, so it can run while the claim's COPY opens):
+    /// the valid ones with their fingerprints, the rejected ones with their reasons, and the indices of repeats within
+    /// the batch.
+    /// </summary>
+    private static (List<(int Index, ChipHoursConsumed Event, string Fingerprint)> Valid, List<RejectedRecord> Rejected, List<int> Duplicates) Judge(
+        IReadOnlyList<UsageRecordBody?> records,
+        Dictionary<string, (CommitmentFacts Facts, RateBook ProviderBook, RateBook Overrides)> contexts,
+        Instant now)
+    {
         var rejected = new List<RejectedRecord>();
         var duplicates = new List<int>();
         var valid = new List<(int Index, ChipHoursConsumed Event, string Fingerprint)>(records.Count);
@@ -143,69 +223,6 @@ public static class IngestUsageEndpoint
             valid.Add((i, consumed, fingerprint));
         }
 
-        if (valid.Count == 0)
-        {
-            return new IngestResult(0, duplicates.Count, rejected) { DuplicateIndices = duplicates };
-        }
-
-        // One stream per (batch, commitment): bounded by the batch size, and never shared by two writers.
-        var streams = new Dictionary<string, string>(StringComparer.Ordinal);
-        var claims = new List<UsageClaim>(valid.Count);
-        foreach (var (_, consumed, fingerprint) in valid)
-        {
-            if (!streams.TryGetValue(consumed.CommitmentId, out var stream))
-            {
-                streams[consumed.CommitmentId] = stream = $"usage:{consumed.CommitmentId}:{Guid.NewGuid():N}";
-            }
-
-            claims.Add(new UsageClaim(consumed, fingerprint, stream));
-        }
-
-        await session.BeginTransactionAsync(ct);
-        var claimed = await UsageClaims.Claim(session, claims, ct);
-        // Null: every id was new (the usual case), so no id is looked up twice.
-        var known = claimed is null || claimed.Count == valid.Count
-            ? []
-            : await UsageClaims.Fingerprints(session, valid.Where(v => !claimed.Contains(v.Event.UsageId)).Select(v => v.Event.UsageId).ToArray(), ct);
-
-        var accepted = new List<ChipHoursConsumed>(valid.Count);
-        foreach (var (index, consumed, fingerprint) in valid)
-        {
-            if (claimed is null || claimed.Contains(consumed.UsageId))
-            {
-                accepted.Add(consumed);
-            }
-            else if (known.TryGetValue(consumed.UsageId, out var storedFingerprint) && storedFingerprint == fingerprint)
-            {
-                duplicates.Add(index);
-            }
-            else
-            {
-                rejected.Add(new RejectedRecord(index, consumed.UsageId,
-                    [$"usageId '{consumed.UsageId}' was already recorded with different content; usage ids are unique for all time. Void or correct the stored record instead."]));
-            }
-        }
-
-        // One UsageRecorded per (batch, commitment), on its own new stream: the event row costs once per batch, not per record.
-        var byCommitment = new Dictionary<string, List<ChipHoursConsumed>>(StringComparer.Ordinal);
-        foreach (var consumed in accepted)
-        {
-            if (!byCommitment.TryGetValue(consumed.CommitmentId, out var group))
-            {
-                byCommitment[consumed.CommitmentId] = group = new List<ChipHoursConsumed>(byCommitment.Count == 0 ? accepted.Count : 16);
-            }
-
-            group.Add(consumed);
-        }
-
-        foreach (var (commitmentId, group) in byCommitment)
-        {
-            session.Events.StartStream(streams[commitmentId], UsageEvents.Batch(group, now));
-        }
-
-        await ConsumptionMilestones.Detect(session, bus, byCommitment.Keys, now, ct, streamsBefore);
-
-        await session.SaveChangesAsync(ct);
-        return new IngestResult(accepted.Count, duplicates.Count, rejected.OrderBy(r => r.Index).ToList()) { DuplicateIndices = duplicates };
+        return (valid, rejected, duplicates);
     }
 }
