@@ -154,7 +154,7 @@ start_cluster() {
   mkdir -p "$sockdir" "$(dirname "$logfile")"
   touch "$logfile"
   pg_own "$sockdir" "$logfile"
-  # A unix socket path is limited to ~107 bytes; deep checkouts would break the start, and we only use TCP.
+  # A unix socket path is limited to ~107 bytes; deep checkouts would break the start, so they get TCP only.
   local socket_dirs=$sockdir
   if (( ${#sockdir} + 16 > 107 )); then socket_dirs=""; fi
   # pg_ctl hands -o to /bin/sh, hence the %q quoting.
@@ -242,7 +242,14 @@ _ensure_dev_cluster() {
     "${psql[@]}" -c 'create database ledger' >&2 || return 1
     pg_log "created database ledger"
   fi
-  export LEDGER_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Database=ledger"
+  # The ledger reaches its own cluster through the unix socket when there is one: a round trip through it costs the
+  # kernel less than one over loopback TCP (bench/ingest.sh, alternating runs: ~3% more records/s). Other clients can
+  # still use 127.0.0.1:$port.
+  if [[ -S $dotdata/run/.s.PGSQL.$port ]]; then
+    export LEDGER_POSTGRES="Host=$dotdata/run;Port=$port;Username=postgres;Database=ledger"
+  else
+    export LEDGER_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Database=ledger"
+  fi
 }
 
 # stop_dev_database: stops the developer cluster only if this process started it (safe in traps).
