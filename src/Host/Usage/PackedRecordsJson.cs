@@ -18,7 +18,7 @@ namespace ComputeLedger.Host.Usage;
 /// chips and regions match the ledger's id rule, so they never hold a separator; a batch with any field that would
 /// (one stored before the rule, say) is written as arrays, as before. Arrays and objects, the earlier layouts, still read.
 /// </summary>
-public sealed class PackedRecordsJson : JsonConverter<IReadOnlyList<RecordedUsage>>
+public sealed partial class PackedRecordsJson : JsonConverter<IReadOnlyList<RecordedUsage>>
 {
     private static readonly RecordedUsageJson Single = new();
 
@@ -40,6 +40,22 @@ public sealed class PackedRecordsJson : JsonConverter<IReadOnlyList<RecordedUsag
         // large-object heap on every event (a gen-2 collection every few hundred batches in bench/ingest.sh).
         var text = Scratch ??= new ArrayBufferWriter<byte>(256 * 1024);
         text.ResetWrittenCount();
+        if (!Compact.TryWrite(text, value))
+        {
+            text.ResetWrittenCount();
+            WritePlain(text, value);
+        }
+
+        writer.WriteStringValue(text.WrittenSpan);
+        if (text.Capacity > MaxScratch)
+        {
+            Scratch = null;
+        }
+    }
+
+    /// <summary>The first packed layout: every field of every record in full.</summary>
+    private static void WritePlain(ArrayBufferWriter<byte> text, IReadOnlyList<RecordedUsage> value)
+    {
         for (var i = 0; i < value.Count; i++)
         {
             var r = value[i];
@@ -69,12 +85,6 @@ public sealed class PackedRecordsJson : JsonConverter<IReadOnlyList<RecordedUsag
             Number(text, r.Rate);
             Put(text, ","u8);
             Number(text, r.Amount);
-        }
-
-        writer.WriteStringValue(text.WrittenSpan);
-        if (text.Capacity > MaxScratch)
-        {
-            Scratch = null;
         }
     }
 
@@ -123,6 +133,11 @@ public sealed class PackedRecordsJson : JsonConverter<IReadOnlyList<RecordedUsag
         if (text.IsEmpty)
         {
             return [];
+        }
+
+        if (text[0] == Compact.Mark)
+        {
+            return Compact.Read(text);
         }
 
         var records = new List<RecordedUsage>(text.Count((byte)';') + 1);
@@ -177,7 +192,7 @@ public sealed class PackedRecordsJson : JsonConverter<IReadOnlyList<RecordedUsag
 
     private static void Put(ArrayBufferWriter<byte> text, ReadOnlySpan<byte> bytes) => text.Write(bytes);
 
-    private static void Put(ArrayBufferWriter<byte> text, string ascii) =>
+    private static void Put(ArrayBufferWriter<byte> text, ReadOnlySpan<char> ascii) =>
         text.Advance(Encoding.ASCII.GetBytes(ascii, text.GetSpan(ascii.Length)));
 
     private static void Number<T>(ArrayBufferWriter<byte> text, T value)
@@ -218,7 +233,7 @@ public sealed class PackedRecordsJson : JsonConverter<IReadOnlyList<RecordedUsag
         new($"a packed usage record has a malformed number: '{Encoding.UTF8.GetString(field)}'");
 
     /// <summary>The comma-separated fields of one packed record, in order.</summary>
-    private ref struct Fields(ReadOnlySpan<byte> record)
+    private ref struct Fields(ReadOnlySpan<byte> record, int count = 9)
     {
         private ReadOnlySpan<byte> _rest = record;
         private bool _done;
@@ -227,7 +242,7 @@ public sealed class PackedRecordsJson : JsonConverter<IReadOnlyList<RecordedUsag
         {
             if (_done)
             {
-                throw new JsonException("a packed usage record has nine fields");
+                throw new JsonException($"a packed usage record has {count} fields");
             }
 
             var comma = _rest.IndexOf((byte)',');
@@ -246,7 +261,7 @@ public sealed class PackedRecordsJson : JsonConverter<IReadOnlyList<RecordedUsag
         {
             if (!_done)
             {
-                throw new JsonException("a packed usage record has nine fields");
+                throw new JsonException($"a packed usage record has {count} fields");
             }
         }
     }

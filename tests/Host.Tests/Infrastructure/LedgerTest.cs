@@ -49,7 +49,7 @@ public abstract class LedgerTest(LedgerFixture fixture) : IAsyncLifetime
 
     /// <summary>
     /// Every stored usage record as a row (usage_id, stream_id, chip, region, start, amount, price): a UsageRecorded
-    /// event holds many (packed in one string; positional arrays, or objects, as earlier releases stored them), a
+    /// event holds many (packed in one string, compact or plain; positional arrays, or objects, as earlier releases stored them), a
     /// ChipHoursConsumed of an older ledger one.
     /// </summary>
     public const string RecordsSql = """
@@ -65,7 +65,17 @@ public abstract class LedgerTest(LedgerFixture fixture) : IAsyncLifetime
             select jsonb_build_object('usageId', f[1], 'chip', f[2], 'region', nullif(f[3], ''),
                 'start', case when f[5] like '%T%' then to_jsonb(f[5]) else to_jsonb(f[5]::numeric) end, 'rate', f[8]::int, 'amount', f[9]::numeric)
             from (select string_to_array(p, ',') as f
-                  from regexp_split_to_table(case jsonb_typeof(e.data->'records') when 'string' then e.data->>'records' end, ';') p) packed
+                  from regexp_split_to_table(case when jsonb_typeof(e.data->'records') = 'string' and e.data->>'records' not like '~%'
+                      then e.data->>'records' end, ';') p) packed
+            union all
+            select jsonb_build_object('usageId', left(h.first, f[1]::int) || f[2], 'chip', h.chips[f[3]::int + 1],
+                'region', h.regions[nullif(f[4], '')::int + 1], 'start', to_jsonb((h.base + f[6]::bigint) * 10000000),
+                'rate', f[9]::int, 'amount', f[10]::numeric)
+            from (select string_to_array(substr(e.data->>'records', 2), '|') as p
+                  where jsonb_typeof(e.data->'records') = 'string' and e.data->>'records' like '~%') compact
+            cross join lateral (select string_to_array(compact.p[1], ',') as chips, string_to_array(nullif(compact.p[2], ''), ',') as regions,
+                compact.p[3]::bigint as base, split_part(split_part(compact.p[4], ';', 1), ',', 2) as first) h
+            cross join lateral (select string_to_array(r, ',') as f from regexp_split_to_table(compact.p[4], ';') r) records
         ) n(o)
         where e.type = 'usage_recorded'
         union all

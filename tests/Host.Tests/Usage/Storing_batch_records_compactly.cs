@@ -11,7 +11,7 @@ namespace ComputeLedger.Host.Tests.Usage;
 
 /// <summary>
 /// The records of a stored UsageRecorded are packed in one string (PostgreSQL parses one jsonb string, not a node per
-/// field), they read back exactly, and batch events stored by earlier releases, with their records as positional arrays
+/// field; compact when its instants are whole seconds), they read back exactly, and batch events stored by earlier releases, with their records as positional arrays
 /// or as objects, still read the same.
 /// </summary>
 public class Storing_batch_records_compactly(LedgerFixture fixture) : UsageTest(fixture)
@@ -42,6 +42,27 @@ public class Storing_batch_records_compactly(LedgerFixture fixture) : UsageTest(
             new RecordedUsage("c-2", "Inferentia2", null, 0.125m, Instant.FromUtc(2025, 7, 1, 0, 0).PlusNanoseconds(123_456_789),
                 Instant.FromUtc(2025, 7, 1, 1, 0).PlusNanoseconds(500_000_000), 9_000_000_000L, 1, 0.16m),
         ]);
+    }
+
+    [Fact]
+    public async Task Whole_second_records_are_stored_in_the_compact_layout_and_read_back_exactly()
+    {
+        (await Post(Record("w-1", 2.5m, start: "2025-07-01T00:00:00Z", end: "2025-07-01T01:00:00Z"),
+            Record("w-2", 0.125m, chip: "Inferentia2", region: null, start: "2025-07-01T02:00:00Z", end: "2025-07-01T02:30:00Z", tokens: 9_000_000_000L)))
+            .Json["accepted"]!.GetValue<int>().ShouldBe(2);
+        var (id, stored) = await StoredBatch();
+
+        var data = JsonNode.Parse((string)(await Sql($"select data::text from ledger.mt_events where id = '{id}'"))!)!;
+        // Chips and regions listed once; the first start in seconds (2025-07-01T00:00Z); w-2 shares "w-" with the first id,
+        // starts 7,200 s after it and lasts 1,800 s.
+        data["records"]!.GetValue<string>().ShouldBe("~Trainium2,Inferentia2|us-east-1|1751328000|0,w-1,0,0,2.5,0,3600,,0,8.75;2,2,1,,0.125,7200,1800,9000000000,1,0.16");
+
+        stored.Records.ShouldBe([
+            new RecordedUsage("w-1", "Trainium2", "us-east-1", 2.5m, Instant.FromUtc(2025, 7, 1, 0, 0), Instant.FromUtc(2025, 7, 1, 1, 0), null, 0, 8.75m),
+            new RecordedUsage("w-2", "Inferentia2", null, 0.125m, Instant.FromUtc(2025, 7, 1, 2, 0), Instant.FromUtc(2025, 7, 1, 2, 30), 9_000_000_000L, 1, 0.16m),
+        ]);
+        (await Sql($"select string_agg(usage_id || ' ' || chip || ' ' || coalesce(region, '-') || ' ' || start || ' ' || amount, ', ' order by usage_id) from ({RecordsSql}) r"))
+            .ShouldBe("w-1 Trainium2 us-east-1 2025-07-01 00:00:00+00 8.75, w-2 Inferentia2 - 2025-07-01 02:00:00+00 0.16");
     }
 
     [Fact]
