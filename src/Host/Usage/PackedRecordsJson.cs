@@ -17,6 +17,8 @@ namespace ComputeLedger.Host.Usage;
 /// append after the claim), and prints it back for the daemon, while one string is a single scan each way. Ids,
 /// chips and regions match the ledger's id rule, so they never hold a separator; a batch with any field that would
 /// (one stored before the rule, say) is written as arrays, as before. Arrays and objects, the earlier layouts, still read.
+/// A batch whose instants are whole seconds is written in the compact variant of this layout instead (<see cref="Compact"/>,
+/// marked by a leading <c>~</c>), about a third of the bytes.
 /// </summary>
 public sealed partial class PackedRecordsJson : JsonConverter<IReadOnlyList<RecordedUsage>>
 {
