@@ -95,9 +95,8 @@ public static class UsageClaims
             }
 
             _taken = true;
-            var stream = await copy;
-            await stream.CancelAsync();
-            await stream.DisposeAsync();
+            await using var stream = await copy;
+            await Cancel(stream);
             await Execute(connection, $"rollback to savepoint {Savepoint}", CancellationToken.None);
         }
     }
@@ -215,13 +214,29 @@ public static class UsageClaims
         }
         catch (Exception e) when (e is not PostgresException)
         {
-            // A fault of ours mid-stream: the server must not take a partial stream for the whole.
-            await stream.CancelAsync();
+            // A fault mid-stream: the server must not take a partial stream for the whole. The fault is what the caller
+            // sees (a broken connection is a 503), never the cancel's own failure.
+            await Cancel(stream);
             throw;
         }
         finally
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Cancels a COPY that must not complete. A connection that broke has ended it already (Npgsql then reports it
+    /// disposed, or fails to send): nothing is left to cancel, and the transaction is gone with the connection.
+    /// </summary>
+    private static async Task Cancel(NpgsqlRawCopyStream stream)
+    {
+        try
+        {
+            await stream.CancelAsync();
+        }
+        catch (Exception e) when (e is ObjectDisposedException or NpgsqlException { IsTransient: true } or System.IO.IOException)
+        {
         }
     }
 

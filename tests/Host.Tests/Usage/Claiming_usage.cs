@@ -64,6 +64,23 @@ public class Claiming_usage(LedgerFixture fixture) : UsageTest(fixture)
         (await Sql("select count(*) from ledger.usage_claims where usage_id = 'after-unused'")).ShouldBe(1L);
     }
 
+    [Fact]
+    public async Task A_connection_lost_mid_claim_is_reported_as_the_transient_fault_it_is()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var session = Fixture.Store.LightweightSession();
+        await session.BeginTransactionAsync(ct);
+        await using var claiming = await UsageClaims.Open(session, ct);
+        // The database ends the backend under the open COPY (a restart, a failover); the rows then find no one to take them.
+        await Sql($"select pg_terminate_backend({((Npgsql.NpgsqlConnection)session.Connection!).ProcessID})");
+        var claims = Enumerable.Range(0, 5_000).Select(i => Claim($"lost-{i:D5}")).ToList();
+
+        // A transient NpgsqlException (which the API answers with 503, retry), not the failure of cancelling a COPY
+        // the lost connection had already ended.
+        (await Should.ThrowAsync<Npgsql.NpgsqlException>(() => UsageClaims.Claim(session, claiming, claims, ct))).IsTransient.ShouldBeTrue();
+        (await Sql("select count(*) from ledger.usage_claims where usage_id like 'lost-%'")).ShouldBe(0L);
+    }
+
     private static UsageClaim Claim(string usageId)
     {
         var start = Instant.FromUtc(2025, 7, 1, 0, 0);
