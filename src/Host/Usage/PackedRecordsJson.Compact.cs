@@ -84,16 +84,7 @@ public sealed partial class PackedRecordsJson
                 Number(text, start - baseSeconds);
                 Put(text, ","u8);
                 Number(text, r.End.ToUnixTimeSeconds() - start);
-                Put(text, ","u8);
-                if (r.Tokens is { } tokens)
-                {
-                    Number(text, tokens);
-                }
-
-                Put(text, ","u8);
-                Number(text, r.Rate);
-                Put(text, ","u8);
-                Number(text, r.Amount);
+                Tail(text, r);
             }
 
             return true;

@@ -77,17 +77,23 @@ public sealed partial class PackedRecordsJson : JsonConverter<IReadOnlyList<Reco
             Instant(text, r.Start);
             Put(text, ","u8);
             Instant(text, r.End);
-            Put(text, ","u8);
-            if (r.Tokens is { } tokens)
-            {
-                Number(text, tokens);
-            }
-
-            Put(text, ","u8);
-            Number(text, r.Rate);
-            Put(text, ","u8);
-            Number(text, r.Amount);
+            Tail(text, r);
         }
+    }
+
+    /// <summary>The last fields of a record, alike in both packed layouts: <c>,tokens,rate,amount</c>.</summary>
+    private static void Tail(ArrayBufferWriter<byte> text, RecordedUsage r)
+    {
+        Put(text, ","u8);
+        if (r.Tokens is { } tokens)
+        {
+            Number(text, tokens);
+        }
+
+        Put(text, ","u8);
+        Number(text, r.Rate);
+        Put(text, ","u8);
+        Number(text, r.Amount);
     }
 
     /// <summary>A buffer grown past this by a very large batch is dropped after use rather than kept by the thread.</summary>
