@@ -63,7 +63,16 @@ public class Storing_usage_streams_set_based(LedgerFixture fixture) : LedgerTest
         var daemon = Fixture.Host.Services.GetRequiredService<Marten.Events.Daemon.Coordination.IProjectionCoordinator>().DaemonForMainDatabase();
         await daemon.Tracker.WaitForHighWaterMark(last, TimeSpan.FromSeconds(60));
         await CatchUp();
-        (await Sql("select sum(records) from ledger.usage_buckets where grain = 'mm'")).ShouldBe(4L);
+        // And then the buckets themselves are awaited (seen once more in a fresh-clone CI run: the catch-up returned with
+        // one stream folded). Events the daemon skipped would never arrive, so this still fails on a fold that loses them.
+        const string Folded = "select coalesce(sum(records), 0) from ledger.usage_buckets where grain = 'mm'";
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (Convert.ToDecimal(await Sql(Folded), System.Globalization.CultureInfo.InvariantCulture) < 4m && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+
+        (await Sql(Folded)).ShouldBe(4L);
     }
 
     [Fact]
