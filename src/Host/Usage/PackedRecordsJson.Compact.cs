@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using ComputeLedger.Ledger.Usage;
+using ComputeLedger.Projections.Usage;
 
 namespace ComputeLedger.Host.Usage;
 
@@ -41,8 +42,8 @@ public sealed partial class PackedRecordsJson
             var regions = new List<string>(4);
             foreach (var r in records)
             {
-                if (!WholeSeconds(r.Start) || !WholeSeconds(r.End) || IndexOf(chips, r.Chip) > MaxNames
-                    || (r.Region is not null && IndexOf(regions, r.Region) > MaxNames))
+                if (!WholeSeconds(r.Start) || !WholeSeconds(r.End) || DistinctNames.IndexOf(chips, r.Chip) > MaxNames
+                    || (r.Region is not null && DistinctNames.IndexOf(regions, r.Region) > MaxNames))
                 {
                     return false;
                 }
@@ -70,11 +71,11 @@ public sealed partial class PackedRecordsJson
                 Put(text, ","u8);
                 Put(text, r.UsageId.AsSpan(shared));
                 Put(text, ","u8);
-                Number(text, IndexOf(chips, r.Chip));
+                Number(text, DistinctNames.IndexOf(chips, r.Chip));
                 Put(text, ","u8);
                 if (r.Region is not null)
                 {
-                    Number(text, IndexOf(regions, r.Region));
+                    Number(text, DistinctNames.IndexOf(regions, r.Region));
                 }
 
                 Put(text, ","u8);
@@ -146,21 +147,6 @@ public sealed partial class PackedRecordsJson
             seconds >= NodaTime.Instant.MinValue.ToUnixTimeSeconds() && seconds <= NodaTime.Instant.MaxValue.ToUnixTimeSeconds()
                 ? NodaTime.Instant.FromUnixTimeSeconds(seconds)
                 : throw new JsonException($"a compact usage record's instant is {seconds} s from the epoch, outside the calendar");
-
-        /// <summary>The position of a name in the batch's list, added at the end when new.</summary>
-        private static int IndexOf(List<string> names, string name)
-        {
-            for (var i = 0; i < names.Count; i++)
-            {
-                if (ReferenceEquals(names[i], name) || names[i] == name)
-                {
-                    return i;
-                }
-            }
-
-            names.Add(name);
-            return names.Count - 1;
-        }
 
         private static void Names(ArrayBufferWriter<byte> text, List<string> names)
         {

@@ -66,15 +66,7 @@ public sealed class BatchTotals
         for (var i = 0; i < records.Count; i++)
         {
             var r = records[i];
-            // Chips compare by reference first: a stored batch shares one string per chip.
-            var chip = chips.FindIndex(c => ReferenceEquals(c, r.Chip) || string.Equals(c, r.Chip, StringComparison.Ordinal));
-            if (chip < 0)
-            {
-                chip = chips.Count;
-                chips.Add(r.Chip);
-            }
-
-            chipOf[i] = chip;
+            var chip = chipOf[i] = DistinctNames.IndexOf(chips, r.Chip);
             var (day, tokenized) = (UsageBucket.DayOf(r.Start), r.Tokens is not null);
             if (!days.TryGetValue((chip, day, tokenized), out var sum))
             {

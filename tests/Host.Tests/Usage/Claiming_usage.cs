@@ -25,7 +25,7 @@ public class Claiming_usage(LedgerFixture fixture) : UsageTest(fixture)
             UsageClaims.OpenTransaction(first).ShouldNotBeNull().Connection.ShouldBeSameAs(first.Connection);
 #pragma warning restore CA2000
             await using var claiming = await UsageClaims.Open(first, ct);
-            (await UsageClaims.Claim(first, claiming, [Claim("claim-b"), Claim("claim-a")], ct)).ShouldBeNull();
+            (await UsageClaims.Claim(claiming, [Claim("claim-b"), Claim("claim-a")], ct)).ShouldBeNull();
             // A change of its own, so that Marten commits (with nothing pending it would not).
             first.QueueSqlCommand("select 1");
             await first.SaveChangesAsync(ct);
@@ -36,7 +36,7 @@ public class Claiming_usage(LedgerFixture fixture) : UsageTest(fixture)
             await second.BeginTransactionAsync(ct);
             // The COPY fails on claim-b; rolling back to the savepoint (which must exist) lets the free ids in.
             await using var claiming = await UsageClaims.Open(second, ct);
-            var claimed = await UsageClaims.Claim(second, claiming, [Claim("claim-c"), Claim("claim-b"), Claim("claim-d")], ct);
+            var claimed = await UsageClaims.Claim(claiming, [Claim("claim-c"), Claim("claim-b"), Claim("claim-d")], ct);
             claimed.ShouldNotBeNull().OrderBy(id => id, StringComparer.Ordinal).ShouldBe(["claim-c", "claim-d"]);
             second.QueueSqlCommand("select 1");
             await second.SaveChangesAsync(ct);
@@ -56,7 +56,7 @@ public class Claiming_usage(LedgerFixture fixture) : UsageTest(fixture)
             // Every record of a batch rejected: the COPY opened ahead of the judging is cancelled and undone.
             await (await UsageClaims.Open(session, ct)).DisposeAsync();
             await using var claiming = await UsageClaims.Open(session, ct);
-            (await UsageClaims.Claim(session, claiming, [Claim("after-unused")], ct)).ShouldBeNull();
+            (await UsageClaims.Claim(claiming, [Claim("after-unused")], ct)).ShouldBeNull();
             session.QueueSqlCommand("select 1");
             await session.SaveChangesAsync(ct);
         }
@@ -77,7 +77,7 @@ public class Claiming_usage(LedgerFixture fixture) : UsageTest(fixture)
 
         // A transient NpgsqlException (which the API answers with 503, retry), not the failure of cancelling a COPY
         // the lost connection had already ended.
-        (await Should.ThrowAsync<Npgsql.NpgsqlException>(() => UsageClaims.Claim(session, claiming, claims, ct))).IsTransient.ShouldBeTrue();
+        (await Should.ThrowAsync<Npgsql.NpgsqlException>(() => UsageClaims.Claim(claiming, claims, ct))).IsTransient.ShouldBeTrue();
         (await Sql("select count(*) from ledger.usage_claims where usage_id like 'lost-%'")).ShouldBe(0L);
     }
 

@@ -119,7 +119,7 @@ public static class IngestUsageEndpoint
             claims.Add(new UsageClaim(consumed, fingerprint, stream));
         }
 
-        var claimed = await UsageClaims.Claim(session, claiming, claims, ct);
+        var claimed = await UsageClaims.Claim(claiming, claims, ct);
         // Null: every id was new (the usual case), so no id is looked up twice.
         var known = claimed is null || claimed.Count == valid.Count
             ? []
