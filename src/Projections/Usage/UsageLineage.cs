@@ -46,9 +46,37 @@ public sealed record LineageEntry(long Sequence, int Index, Guid EventId, string
     public int Records => Kind is LineageKind.Voided or LineageKind.CorrectedFrom ? -1 : 1;
 }
 
+/// <summary>
+/// The boundary days of instant axes, in nanoseconds since 1970, the bounds exclusive: a contribution is on them when it
+/// is valid on the boundary valid day before asOf (<see cref="ValidDay"/> to <see cref="ValidBefore"/>) and known before
+/// knownAt, or valid before that day and known on the boundary known day before knownAt (<see cref="KnownDay"/> to
+/// <see cref="KnownBefore"/>). Whole days before both are what buckets and counts hold.
+/// </summary>
+public sealed record BoundaryDays(long ValidDay, long ValidBefore, long KnownDay, long KnownBefore)
+{
+    public bool Holds(long valid, long known) =>
+        (valid >= ValidDay && valid < ValidBefore && known < KnownBefore) || (valid < ValidDay && known >= KnownDay && known < KnownBefore);
+
+    public bool Holds(UsageBucket.Delta d) => Holds(UsageLineage.Nanos(d.ValidAt), UsageLineage.Nanos(d.KnownAt));
+}
+
 /// <summary>Pure: the lineage entries of one usage event, the same for the daemon and for a read of the tail it lacks.</summary>
 public static class UsageLineage
 {
+    /// <summary>
+    /// The deltas of one usage event on the boundary days: those of <see cref="Entries"/> that the days hold, in the same
+    /// order, but a countable batch's records are picked by their start first, so the records outside the days (most of a
+    /// batch that spans weeks) are never turned into entries. An instant's cost is then its boundary records, plus a scan.
+    /// </summary>
+    public static IEnumerable<UsageBucket.Delta> BoundaryDeltas(object data, Instant knownAt, BoundaryDays days)
+    {
+        var known = Nanos(knownAt);
+        var source = data is UsageRecorded batch && Countable.Of(batch) == Countable.Verdict.Count
+            ? batch with { Records = known < days.KnownBefore ? batch.Records.Where(r => days.Holds(Nanos(r.Start), known)).ToList() : [] }
+            : data;
+        return UsageBucket.Deltas(source, knownAt).Where(days.Holds);
+    }
+
     public static IReadOnlyList<LineageEntry> Entries(object data, long sequence, Guid eventId, Instant knownAt)
     {
         if (Countable.Of(data) != Countable.Verdict.Count)

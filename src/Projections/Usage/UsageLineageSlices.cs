@@ -548,31 +548,33 @@ public sealed class LineageReader : IAsyncDisposable
     }
 
     /// <summary>
-    /// The counts and sum of one figure's entries on the boundary days of instant axes (bounds in nanoseconds, exclusive):
-    /// valid in [<paramref name="validDay"/>, <paramref name="validBefore"/>) and known before <paramref name="knownBefore"/>,
-    /// or valid before <paramref name="validDay"/> and known in [<paramref name="knownDay"/>, <paramref name="knownBefore"/>).
+    /// The counts and sum of one figure's entries on the boundary days of instant axes (<see cref="BoundaryDays"/>).
     /// <paramref name="chip"/> null: the provider-month.
     /// </summary>
-    public async Task<LineageCounts> BoundaryCounts(string provider, string? chip, int month, long validDay, long validBefore, long knownDay, long knownBefore,
-        CancellationToken ct)
+    public async Task<LineageCounts> BoundaryCounts(string provider, string? chip, int month, BoundaryDays days, CancellationToken ct)
     {
-        var entries = await BoundaryEntries(validDay, validBefore, knownDay, knownBefore, ct);
+        var entries = (await Expand(await BoundarySequences(days, ct), ct)).Where(e => days.Holds(e.Delta));
         return LineageCounts.Of(entries.Where(e => e.Delta.Provider == provider && (chip is null || e.Delta.Chip == chip) && Months.IndexOf(e.Delta.CountedAt) == month),
             chip is null ? LineageEntry.FirstOfProviderMonth : LineageEntry.FirstOfChipMonth);
     }
 
-    /// <summary>The entries of the boundary days (as in <see cref="BoundaryCounts"/>, for every figure) as day buckets: what the usage views need.</summary>
-    public async Task<List<UsageBucket>> BoundaryDaySums(long validDay, long validBefore, long knownDay, long knownBefore, CancellationToken ct) =>
-        (await BoundaryEntries(validDay, validBefore, knownDay, knownBefore, ct)).Select(e => UsageBucket.Add(null, e.Delta, "dd")).ToList();
+    /// <summary>
+    /// The contributions on the boundary days up to the mark, for every figure, as day buckets: what the usage views need.
+    /// Counts of events are not needed here, so a batch's records are picked by time before anything is built
+    /// (<see cref="UsageLineage.BoundaryDeltas"/>).
+    /// </summary>
+    public async Task<List<UsageBucket>> BoundaryDaySums(BoundaryDays days, CancellationToken ct) =>
+        (await Load(await BoundarySequences(days, ct), ct))
+            .SelectMany(e => UsageLineage.BoundaryDeltas(e.Data, Instant.FromDateTimeOffset(e.Timestamp), days))
+            .Select(d => UsageBucket.Add(null, d, "dd")).ToList();
 
     /// <summary>
-    /// The entries on the boundary days up to the mark: the slices of the boundary valid day (known before the bound) and
-    /// of the boundary known day (valid earlier) name the events, which are replayed and filtered to the instants.
-    /// The cost is one day's events, not the history's.
+    /// The events with contributions on the boundary days up to the mark: the slices of the boundary valid day (known
+    /// before the bound) and of the boundary known day (valid earlier) name them. The cost is one day's events, not the history's.
     /// </summary>
-    private async Task<List<LineageEntry>> BoundaryEntries(long validDay, long validBefore, long knownDay, long knownBefore, CancellationToken ct)
+    private async Task<List<long>> BoundarySequences(BoundaryDays days, CancellationToken ct)
     {
-        var validDayIndex = validDay == long.MaxValue ? int.MaxValue : UsageBucket.DayOf(UsageLineage.FromNanos(validDay));
+        var validDayIndex = days.ValidDay == long.MaxValue ? int.MaxValue : UsageBucket.DayOf(UsageLineage.FromNanos(days.ValidDay));
         await using var command = Command($"""
             select seq from {_schema}.{UsageLineageSlices.TableName}
             where @valid_open and valid_from_day <= @valid_day and valid_from_day >= @valid_day - 31 and valid_to_day >= @valid_day
@@ -582,25 +584,19 @@ public sealed class LineageReader : IAsyncDisposable
             where known_ns >= @known_day and known_ns < @known_before and valid_from_day <= @valid_day and seq <= @mark
             order by 1
             """);
-        command.Parameters.Add(new NpgsqlParameter("valid_open", validDay < validBefore));
+        command.Parameters.Add(new NpgsqlParameter("valid_open", days.ValidDay < days.ValidBefore));
         command.Parameters.Add(new NpgsqlParameter("valid_day", validDayIndex));
-        command.Parameters.Add(new NpgsqlParameter("known_day", knownDay));
-        command.Parameters.Add(new NpgsqlParameter("known_before", knownBefore));
+        command.Parameters.Add(new NpgsqlParameter("known_day", days.KnownDay));
+        command.Parameters.Add(new NpgsqlParameter("known_before", days.KnownBefore));
         command.Parameters.Add(new NpgsqlParameter("mark", Mark));
         var sequences = new List<long>();
-        await using (var reader = await command.ExecuteReaderAsync(ct))
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
         {
-            while (await reader.ReadAsync(ct))
-            {
-                sequences.Add(reader.GetInt64(0));
-            }
+            sequences.Add(reader.GetInt64(0));
         }
 
-        return (await Expand(sequences, ct)).Where(e =>
-        {
-            var (valid, known) = (UsageLineage.Nanos(e.Delta.ValidAt), UsageLineage.Nanos(e.Delta.KnownAt));
-            return (valid >= validDay && valid < validBefore && known < knownBefore) || (valid < validDay && known >= knownDay && known < knownBefore);
-        }).ToList();
+        return sequences;
     }
 
     /// <summary>
@@ -651,7 +647,11 @@ public sealed class LineageReader : IAsyncDisposable
     private NpgsqlCommand Command(string sql) => new(sql, _connection, _transaction);
 
     /// <summary>The entries of some events, loaded by sequence and expanded by the same pure step as the daemon's.</summary>
-    private async Task<List<LineageEntry>> Expand(IReadOnlyList<long> sequences, CancellationToken ct)
+    private async Task<List<LineageEntry>> Expand(IReadOnlyList<long> sequences, CancellationToken ct) =>
+        (await Load(sequences, ct)).SelectMany(e => UsageLineage.Entries(e.Data, e.Sequence, e.Id, Instant.FromDateTimeOffset(e.Timestamp))).ToList();
+
+    /// <summary>Some events, by sequence, in log order.</summary>
+    private async Task<IReadOnlyList<IEvent>> Load(IReadOnlyList<long> sequences, CancellationToken ct)
     {
         if (sequences.Count == 0)
         {
@@ -659,7 +659,6 @@ public sealed class LineageReader : IAsyncDisposable
         }
 
         var wanted = sequences.ToArray();
-        var events = await _session.Events.QueryAllRawEvents().Where(e => wanted.Contains(e.Sequence)).OrderBy(e => e.Sequence).ToListAsync(ct);
-        return events.SelectMany(e => UsageLineage.Entries(e.Data, e.Sequence, e.Id, Instant.FromDateTimeOffset(e.Timestamp))).ToList();
+        return await _session.Events.QueryAllRawEvents().Where(e => wanted.Contains(e.Sequence)).OrderBy(e => e.Sequence).ToListAsync(ct);
     }
 }

@@ -107,6 +107,55 @@ public class Lineage_folds
         fast.Counts.Sum(c => c.Events).ShouldBeGreaterThan(40);
     }
 
+    [Fact]
+    public void The_deltas_on_instants_boundary_days_are_the_entries_the_days_hold()
+    {
+        var random = new Random(20261130);
+        string[] chips = ["H100", "A100"];
+        var events = new List<(object Data, Instant Known)>();
+        var known = Known;
+        for (var b = 0; b < 60; b++)
+        {
+            // Batches of records every 20 minutes over up to four days, recorded every few hours; voids, corrections and
+            // single consumptions of older ledgers among them.
+            known = known.Plus(Duration.FromMinutes(random.Next(1, 600)));
+            var first = July.Plus(Duration.FromMinutes(20 * random.Next(0, 3 * 24 * 6)));
+            var records = Enumerable.Range(0, random.Next(1, 300)).Select(i => Consumed($"b{b}-{i}", chips[random.Next(chips.Length)],
+                1m + random.Next(0, 40), random.Next(1, 5_000) / 100m, first.Plus(Duration.FromMinutes(20 * random.Next(0, 300))))).ToList();
+            events.Add((UsageEvents.Batch(records, known), known));
+            var r = records[random.Next(records.Count)];
+            events.Add(((b % 3) switch
+            {
+                0 => (object)new UsageVoided(r.UsageId, "deal", "AWS", r.Chip, r.Region, Figures(r.ChipHours, r.Amount.Amount, r.Start), "fault", known, "ops"),
+                1 => new UsageCorrected(r.UsageId, "deal", "AWS", r.Chip, r.Region, Figures(r.ChipHours, r.Amount.Amount, r.Start),
+                    Figures(r.ChipHours + 1, r.Amount.Amount + 1, r.Start.Plus(Duration.FromHours(30))), "moved", known, "ops"),
+                _ => r,
+            }, known));
+        }
+
+        var (total, kept) = (0, 0);
+        for (var trial = 0; trial < 40; trial++)
+        {
+            // asOf and knownAt at any minute of the history's span, so every side of both boundary days is met.
+            var asOf = July.Plus(Duration.FromMinutes(random.Next(0, 8 * 24 * 60)));
+            var knownAt = Known.Plus(Duration.FromMinutes(random.Next(0, 60 * 310)));
+            var days = new BoundaryDays(Nanos(DayStart(asOf)), Nanos(asOf), Nanos(DayStart(knownAt)), Nanos(knownAt));
+            foreach (var (data, at) in events)
+            {
+                var expected = UsageLineage.Entries(data, 1, Guid.Empty, at).Select(e => e.Delta).Where(days.Holds).ToList();
+                UsageLineage.BoundaryDeltas(data, at, days).ToList().ShouldBe(expected);
+                (total, kept) = (total + UsageLineage.Entries(data, 1, Guid.Empty, at).Count, kept + expected.Count);
+            }
+        }
+
+        // The instants picked some of the records, not none and not all.
+        kept.ShouldBeInRange(total / 100, total / 2);
+        return;
+
+        static Instant DayStart(Instant i) => UsageLineage.DayStart(UsageBucket.DayOf(i));
+        static long Nanos(Instant i) => UsageLineage.Nanos(i);
+    }
+
     private static List<string> Described(IEnumerable<UsageLineageSlices.Slice> slices) =>
         [.. slices.Select(s => $"{s.Sequence} {s.EventId} {s.Provider} {s.Chip} {s.CommitmentId} {s.MonthIndex} {s.ValidFromDay}-{s.ValidToDay} {s.KnownNs} {s.Currency} {s.FirstIndex}-{s.LastIndex} {s.Entries} {s.Amount}").Order(StringComparer.Ordinal)];
 

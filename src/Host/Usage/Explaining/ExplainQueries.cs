@@ -132,8 +132,7 @@ public static class ExplainQueries
         var eventMark = figure.Chip is null ? LineageEntry.FirstOfProviderMonth : LineageEntry.FirstOfChipMonth;
         if (split.HasBoundary)
         {
-            counts = counts.Plus(await reader.BoundaryCounts(figure.Provider, figure.Chip, monthIndex, split.ValidDay, split.ValidBefore, split.KnownDay,
-                split.KnownBefore, ct));
+            counts = counts.Plus(await reader.BoundaryCounts(figure.Provider, figure.Chip, monthIndex, split.Days, ct));
         }
 
         counts = counts.Plus(LineageCounts.Of(tail, eventMark));

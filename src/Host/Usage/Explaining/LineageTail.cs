@@ -32,11 +32,9 @@ public static class LineageTail
     {
         public bool HasBoundary => ValidDay != ValidBefore || KnownDay != KnownBefore;
 
-        public bool OnBoundary(LineageEntry e)
-        {
-            var (valid, known) = (UsageLineage.Nanos(e.Delta.ValidAt), UsageLineage.Nanos(e.Delta.KnownAt));
-            return (valid >= ValidDay && valid < ValidBefore && known < KnownBefore) || (valid < ValidDay && known >= KnownDay && known < KnownBefore);
-        }
+        public BoundaryDays Days => new(ValidDay, ValidBefore, KnownDay, KnownBefore);
+
+        public bool OnBoundary(LineageEntry e) => Days.Holds(e.Delta);
 
         /// <summary>Inside both axes at all (whole days and boundary days).</summary>
         public bool Within(LineageEntry e) =>
@@ -62,7 +60,7 @@ public static class LineageTail
             return [];
         }
 
-        var sums = await reader.BoundaryDaySums(split.ValidDay, split.ValidBefore, split.KnownDay, split.KnownBefore, ct);
+        var sums = await reader.BoundaryDaySums(split.Days, ct);
         var tail = await After(session, reader.Mark, null, axes.KnownBefore, ct);
         sums.AddRange(tail.Where(split.OnBoundary).Select(e => UsageBucket.Add(null, e.Delta, "dd")));
         return sums;
