@@ -21,7 +21,7 @@ public static class Configuration
     {
         // One event per record until batches; still loaded and folded wherever a ledger holds them.
         options.Events.MapEventType<ChipHoursConsumed>("chip_hours_consumed");
-        options.Events.MapEventType<UsageRecorded>("usage_recorded");
+        options.Events.MapEventType<UsageRecorded>(LineageEntry.RecordedType);
         options.Events.MapEventType<UsageVoided>("usage_voided");
         options.Events.MapEventType<UsageCorrected>("usage_corrected");
 

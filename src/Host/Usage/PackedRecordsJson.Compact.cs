@@ -91,26 +91,43 @@ public sealed partial class PackedRecordsJson
             return true;
         }
 
-        public static List<RecordedUsage> Read(ReadOnlySpan<byte> text)
+        /// <summary>The records whose start <paramref name="starts"/> holds; the others are scanned to their start only.</summary>
+        public static List<RecordedUsage> Read(ReadOnlySpan<byte> text, Starts starts)
         {
             var header = text[1..];
             var chips = Names(Part(ref header));
             var regions = Names(Part(ref header));
             var baseSeconds = Long(Part(ref header));
             var body = header;
-            var records = new List<RecordedUsage>(body.Count((byte)';') + 1);
+            var records = new List<RecordedUsage>(starts.IsAll ? body.Count((byte)';') + 1 : 16);
             string? first = null;
             Span<char> id = stackalloc char[256];
             foreach (var range in body.Split((byte)';'))
             {
                 var fields = new Fields(body[range], 10);
-                var shared = checked((int)Long(fields.Next()));
+                var sharedText = fields.Next();
                 var rest = fields.Next();
+                var chipText = fields.Next();
+                var regionText = fields.Next();
+                var hoursText = fields.Next();
+                var start = Seconds(checked(baseSeconds + Long(fields.Next())));
+
+                // The first record's id is the base of every other's, so it is decoded whether it is picked or not.
+                if (first is not null && !starts.Hold(start))
+                {
+                    continue;
+                }
+
+                var shared = checked((int)Long(sharedText));
                 string usageId;
                 if (first is null)
                 {
                     usageId = shared == 0 ? Encoding.UTF8.GetString(rest) : throw new JsonException("the first record of a compact batch shares no characters");
                     first = usageId;
+                    if (!starts.Hold(start))
+                    {
+                        continue;
+                    }
                 }
                 else if (shared <= first.Length && shared + rest.Length <= id.Length && Ascii.IsValid(rest))
                 {
@@ -123,18 +140,16 @@ public sealed partial class PackedRecordsJson
                     throw new JsonException($"a compact usage record shares {shared} characters of '{first}' and adds {rest.Length}: not an id");
                 }
 
-                var chip = At(chips, fields.Next());
-                var regionText = fields.Next();
+                var chip = At(chips, chipText);
                 var region = regionText.IsEmpty ? null : At(regions, regionText);
-                var hours = Decimal(fields.Next());
-                var startSeconds = checked(baseSeconds + Long(fields.Next()));
-                var endSeconds = checked(startSeconds + Long(fields.Next()));
+                var hours = Decimal(hoursText);
+                var end = Seconds(checked(start.ToUnixTimeSeconds() + Long(fields.Next())));
                 var tokensText = fields.Next();
                 long? tokens = tokensText.IsEmpty ? null : Long(tokensText);
                 var rate = checked((int)Long(fields.Next()));
                 var amount = Decimal(fields.Next());
                 fields.End();
-                records.Add(new RecordedUsage(usageId, chip, region, hours, Seconds(startSeconds), Seconds(endSeconds), tokens, rate, amount));
+                records.Add(new RecordedUsage(usageId, chip, region, hours, start, end, tokens, rate, amount));
             }
 
             return records;

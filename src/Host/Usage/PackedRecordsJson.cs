@@ -122,13 +122,13 @@ public sealed partial class PackedRecordsJson : JsonConverter<IReadOnlyList<Reco
 
         if (!reader.ValueIsEscaped && !reader.HasValueSequence)
         {
-            return Unpack(reader.ValueSpan);
+            return Unpack(reader.ValueSpan, Starts.All);
         }
 
         var rented = ArrayPool<byte>.Shared.Rent(checked((int)(reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length)));
         try
         {
-            return Unpack(rented.AsSpan(0, reader.CopyString(rented)));
+            return Unpack(rented.AsSpan(0, reader.CopyString(rented)), Starts.All);
         }
         finally
         {
@@ -136,7 +136,28 @@ public sealed partial class PackedRecordsJson : JsonConverter<IReadOnlyList<Reco
         }
     }
 
-    private static List<RecordedUsage> Unpack(ReadOnlySpan<byte> text)
+    /// <summary>
+    /// The records of a stored batch whose start is in [<paramref name="from"/>, <paramref name="before"/>), from the
+    /// text of its records value (the JSON string unescaped, as <c>data ->> 'records'</c> gives it). Every other record
+    /// is scanned to its start and no further, so an instant's boundary day costs a scan of the batches that span it,
+    /// not their decoding. Null when the value is in an array layout (it starts with <c>[</c>): read such a batch whole.
+    /// Matches <see cref="LineageReader.RecordPicker"/>.
+    /// </summary>
+    public static IReadOnlyList<RecordedUsage>? Pick(ReadOnlySpan<byte> records, Instant from, Instant before) =>
+        !records.IsEmpty && records[0] == (byte)'[' ? null : Unpack(records, new Starts(from, before));
+
+    /// <summary>Which records a read decodes: those whose start is in [From, Before).</summary>
+    private readonly record struct Starts(Instant From, Instant Before)
+    {
+        public static readonly Starts All = new(NodaTime.Instant.MinValue, NodaTime.Instant.MaxValue);
+
+        public bool IsAll => this == All;
+
+        // Instant.MaxValue is itself a valid start, so the whole range is told apart rather than compared.
+        public bool Hold(Instant start) => IsAll || (start >= From && start < Before);
+    }
+
+    private static List<RecordedUsage> Unpack(ReadOnlySpan<byte> text, Starts starts)
     {
         if (text.IsEmpty)
         {
@@ -145,10 +166,10 @@ public sealed partial class PackedRecordsJson : JsonConverter<IReadOnlyList<Reco
 
         if (text[0] == Compact.Mark)
         {
-            return Compact.Read(text);
+            return Compact.Read(text, starts);
         }
 
-        var records = new List<RecordedUsage>(text.Count((byte)';') + 1);
+        var records = new List<RecordedUsage>(starts.IsAll ? text.Count((byte)';') + 1 : 16);
 
         // A batch repeats a few chips and regions: each is decoded once and its string shared by every record that has it
         // (so the folds after this compare them by reference).
@@ -157,12 +178,20 @@ public sealed partial class PackedRecordsJson : JsonConverter<IReadOnlyList<Reco
         foreach (var range in text.Split((byte)';'))
         {
             var fields = new Fields(text[range]);
-            var usageId = Encoding.UTF8.GetString(fields.Next());
-            var chip = Reuse(fields.Next(), chips);
+            var idText = fields.Next();
+            var chipText = fields.Next();
             var regionText = fields.Next();
-            var region = regionText.IsEmpty ? null : Reuse(regionText, regions);
-            var hours = Decimal(fields.Next());
+            var hoursText = fields.Next();
             var start = Instant(fields.Next());
+            if (!starts.Hold(start))
+            {
+                continue;
+            }
+
+            var usageId = Encoding.UTF8.GetString(idText);
+            var chip = Reuse(chipText, chips);
+            var region = regionText.IsEmpty ? null : Reuse(regionText, regions);
+            var hours = Decimal(hoursText);
             var end = Instant(fields.Next());
             var tokensText = fields.Next();
             long? tokens = tokensText.IsEmpty ? null : Long(tokensText);

@@ -33,10 +33,13 @@ public sealed record LineageEntry(long Sequence, int Index, Guid EventId, string
     public const int FirstOfChipMonth = 1;
     public const int FirstOfProviderMonth = 2;
 
+    /// <summary>The stable name of <see cref="UsageRecorded"/> in the log (mapped so in the host's configuration).</summary>
+    public const string RecordedType = "usage_recorded";
+
     /// <summary>The stable name of the event the entry comes from.</summary>
     public string Type => Kind switch
     {
-        LineageKind.Recorded => "usage_recorded",
+        LineageKind.Recorded => RecordedType,
         LineageKind.Consumed => "chip_hours_consumed",
         LineageKind.Voided => "usage_voided",
         _ => "usage_corrected",
@@ -58,6 +61,14 @@ public sealed record BoundaryDays(long ValidDay, long ValidBefore, long KnownDay
         (valid >= ValidDay && valid < ValidBefore && known < KnownBefore) || (valid < ValidDay && known >= KnownDay && known < KnownBefore);
 
     public bool Holds(UsageBucket.Delta d) => Holds(UsageLineage.Nanos(d.ValidAt), UsageLineage.Nanos(d.KnownAt));
+
+    /// <summary>
+    /// The valid times, [From, Before) in nanoseconds, these days can hold of a contribution known at <paramref name="known"/>:
+    /// the boundary valid day before asOf if it was known before the boundary known day, anything before asOf if known on
+    /// that day before knownAt, and nothing (null) if known later.
+    /// </summary>
+    public (long From, long Before)? StartsHeldFor(long known) =>
+        known >= KnownBefore ? null : known >= KnownDay ? (long.MinValue, ValidBefore) : (ValidDay, ValidBefore);
 }
 
 /// <summary>Pure: the lineage entries of one usage event, the same for the daemon and for a read of the tail it lacks.</summary>

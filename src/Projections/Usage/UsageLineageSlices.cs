@@ -559,14 +559,87 @@ public sealed class LineageReader : IAsyncDisposable
     }
 
     /// <summary>
-    /// The contributions on the boundary days up to the mark, for every figure, as day buckets: what the usage views need.
-    /// Counts of events are not needed here, so a batch's records are picked by time before anything is built
-    /// (<see cref="UsageLineage.BoundaryDeltas"/>).
+    /// The records of a stored batch's records value (its text, as <c>data ->> 'records'</c> gives it) whose start is in
+    /// [from, before), the others left undecoded; null when the value's layout cannot be picked from (the batch is then
+    /// read whole). The layout is the host's; this is how the reader asks for it.
     /// </summary>
-    public async Task<List<UsageBucket>> BoundaryDaySums(BoundaryDays days, CancellationToken ct) =>
-        (await Load(await BoundarySequences(days, ct), ct))
-            .SelectMany(e => UsageLineage.BoundaryDeltas(e.Data, Instant.FromDateTimeOffset(e.Timestamp), days))
-            .Select(d => UsageBucket.Add(null, d, "dd")).ToList();
+    public delegate IReadOnlyList<RecordedUsage>? RecordPicker(ReadOnlySpan<byte> records, Instant from, Instant before);
+
+    /// <summary>
+    /// The contributions on the boundary days up to the mark, for every figure, as day buckets: what the usage views need.
+    /// Counts of events are not needed here, so a batch is read as its header and only the records whose start the days
+    /// can hold (<paramref name="pick"/>); the batches that span the boundary valid day are scanned, not decoded. Any
+    /// other event is loaded whole. Every event named here was folded into slices, so each batch is countable whole
+    /// (<see cref="Countable"/>), and a part of it is too.
+    /// </summary>
+    public async Task<List<UsageBucket>> BoundaryDaySums(BoundaryDays days, RecordPicker pick, CancellationToken ct)
+    {
+        var sequences = await BoundarySequences(days, ct);
+        var deltas = new List<UsageBucket.Delta>();
+        var picked = new HashSet<long>();
+        if (sequences.Count > 0)
+        {
+            var serializer = _session.DocumentStore.Options.Serializer();
+            await using var command = Command($"""
+                select seq_id, timestamp, data - 'records', data ->> 'records' from {_session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_events
+                where seq_id = any(@sequences) and type = @type and is_archived = false
+                """);
+            command.Parameters.Add(new NpgsqlParameter("sequences", sequences.ToArray()));
+            command.Parameters.Add(new NpgsqlParameter("type", LineageEntry.RecordedType));
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            byte[]? buffer = null;
+            try
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    var knownAt = Instant.FromDateTimeOffset(reader.GetFieldValue<DateTimeOffset>(1));
+                    if (days.StartsHeldFor(UsageLineage.Nanos(knownAt)) is not { } held)
+                    {
+                        picked.Add(reader.GetInt64(0));
+                        continue;
+                    }
+
+                    var text = reader.GetString(3);
+                    buffer = Grown(buffer, System.Text.Encoding.UTF8.GetMaxByteCount(text.Length));
+                    var records = pick(buffer.AsSpan(0, System.Text.Encoding.UTF8.GetBytes(text, buffer)), UsageLineage.FromNanos(held.From), UsageLineage.FromNanos(held.Before));
+                    if (records is null)
+                    {
+                        continue;
+                    }
+
+                    picked.Add(reader.GetInt64(0));
+                    var batch = serializer.FromJson<UsageRecorded>(reader, 2) with { Records = records };
+                    deltas.AddRange(UsageLineage.BoundaryDeltas(batch, knownAt, days));
+                }
+            }
+            finally
+            {
+                if (buffer is not null)
+                {
+                    System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+        }
+
+        var whole = await Load(sequences.Where(s => !picked.Contains(s)).ToList(), ct);
+        deltas.AddRange(whole.SelectMany(e => UsageLineage.BoundaryDeltas(e.Data, Instant.FromDateTimeOffset(e.Timestamp), days)));
+        return deltas.Select(d => UsageBucket.Add(null, d, "dd")).ToList();
+
+        static byte[] Grown(byte[]? buffer, int size)
+        {
+            if (buffer is not null && buffer.Length >= size)
+            {
+                return buffer;
+            }
+
+            if (buffer is not null)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            }
+
+            return System.Buffers.ArrayPool<byte>.Shared.Rent(size);
+        }
+    }
 
     /// <summary>
     /// The events with contributions on the boundary days up to the mark: the slices of the boundary valid day (known

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ComputeLedger.Host.Infrastructure;
@@ -109,5 +110,48 @@ public class Packing_batch_records
         JsonSerializer.Deserialize<UsageRecorded>(JsonSerializer.Serialize(Batch(), Store), Store)!.Records.ShouldBeEmpty();
         var broken = """{"commitmentId":"deal","provider":"AWS","currency":"USD","recordedAt":"2025-09-01T00:00:00Z","rates":[],"records":"u-1,H100,,1.5,0,36000000000"}""";
         Should.Throw<JsonException>(() => JsonSerializer.Deserialize<UsageRecorded>(broken, Store));
+    }
+    [Theory]
+    [InlineData(0)] // whole seconds: the compact layout
+    [InlineData(7)] // 700 ns off the second: the first packed layout
+    public void Picking_records_by_start_gives_the_records_a_full_read_holds_in_the_window(int offTicks)
+    {
+        var random = new Random(13 + offTicks);
+        var hour = Instant.FromUtc(2025, 6, 28, 0, 0);
+        var records = Enumerable.Range(0, 2_000).Select(i =>
+        {
+            // Starts over four days in any order; ids that share a prefix with the first and ids that do not.
+            var start = hour.Plus(Duration.FromMinutes(random.Next(0, 4 * 24 * 60))).PlusTicks(offTicks);
+            return new RecordedUsage(i % 4 == 0 ? $"{random.Next()}-{i}" : $"meter-9.h{i}", i % 3 == 0 ? "Trainium2" : "Inferentia2",
+                i % 5 == 0 ? null : "us-east-1", 1m + random.Next(0, 50) / 10m, start, start.Plus(Duration.FromHours(1)),
+                i % 2 == 0 ? null : random.NextInt64(0, 1_000_000), random.Next(0, 3), random.Next(1, 100_000) / 100m);
+        }).ToArray();
+        var packed = Encoding.UTF8.GetBytes(JsonNode.Parse(JsonSerializer.Serialize(Batch(records), Store))!["records"]!.GetValue<string>());
+        (packed[0] == (byte)'~').ShouldBe(offTicks == 0);
+
+        var picks = 0;
+        for (var trial = 0; trial < 50; trial++)
+        {
+            // Windows inside, around and outside the starts, some excluding the first record, some from the start of time.
+            var from = trial % 5 == 0 ? Instant.MinValue : hour.Plus(Duration.FromMinutes(random.Next(-600, 4 * 24 * 60)));
+            var before = from == Instant.MinValue ? hour.Plus(Duration.FromMinutes(random.Next(0, 3000))) : from.Plus(Duration.FromMinutes(random.Next(0, 3000)));
+            var expected = records.Where(r => r.Start >= from && r.Start < before).ToList();
+
+            PackedRecordsJson.Pick(packed, from, before)!.ShouldBe(expected);
+            picks += expected.Count;
+        }
+
+        picks.ShouldBeInRange(1_000, 50 * 2_000 / 2);
+        PackedRecordsJson.Pick(packed, Instant.MinValue, Instant.MaxValue)!.ShouldBe(records);
+        PackedRecordsJson.Pick([], Instant.MinValue, Instant.MaxValue)!.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void A_batch_stored_as_arrays_is_not_picked_from()
+    {
+        var odd = new RecordedUsage("legacy;id", "H100", null, 1m, Instant.FromUtc(2025, 7, 1, 0, 0), Instant.FromUtc(2025, 7, 1, 1, 0), null, 0, 3.5m);
+        var records = JsonNode.Parse(JsonSerializer.Serialize(Batch(odd), Store))!["records"]!.ToJsonString();
+
+        PackedRecordsJson.Pick(Encoding.UTF8.GetBytes(records), Instant.MinValue, Instant.MaxValue).ShouldBeNull();
     }
 }

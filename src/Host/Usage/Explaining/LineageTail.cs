@@ -60,7 +60,7 @@ public static class LineageTail
             return [];
         }
 
-        var sums = await reader.BoundaryDaySums(split.Days, ct);
+        var sums = await reader.BoundaryDaySums(split.Days, PackedRecordsJson.Pick, ct);
         var tail = await After(session, reader.Mark, null, axes.KnownBefore, ct);
         sums.AddRange(tail.Where(split.OnBoundary).Select(e => UsageBucket.Add(null, e.Delta, "dd")));
         return sums;
