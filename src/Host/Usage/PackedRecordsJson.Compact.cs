@@ -100,19 +100,30 @@ public sealed partial class PackedRecordsJson
             var baseSeconds = Long(Part(ref header));
             var body = header;
             var records = new List<RecordedUsage>(starts.IsAll ? body.Count((byte)';') + 1 : 16);
+            var (low, high) = starts.Offsets(baseSeconds);
             string? first = null;
             Span<char> id = stackalloc char[256];
-            foreach (var range in body.Split((byte)';'))
+            for (var at = 0; at <= body.Length;)
             {
-                var fields = new Fields(body[range], 10);
+                var length = body[at..].IndexOf((byte)';');
+                var record = length < 0 ? body[at..] : body.Slice(at, length);
+                at = length < 0 ? body.Length + 1 : at + length + 1;
+
+                // The first record's id is the base of every other's, so it is decoded whether it is picked or not. Any
+                // other is skipped when its start (seconds from the base) is outside the window; one whose start cannot
+                // be read that way is decoded, which says what is wrong with it.
+                if (first is not null && !starts.IsAll && StartOffset(record) is { } offset && (offset < low || offset >= high))
+                {
+                    continue;
+                }
+
+                var fields = new Fields(record, 10);
                 var sharedText = fields.Next();
                 var rest = fields.Next();
                 var chipText = fields.Next();
                 var regionText = fields.Next();
                 var hoursText = fields.Next();
                 var start = Seconds(checked(baseSeconds + Long(fields.Next())));
-
-                // The first record's id is the base of every other's, so it is decoded whether it is picked or not.
                 if (first is not null && !starts.Hold(start))
                 {
                     continue;
@@ -153,6 +164,43 @@ public sealed partial class PackedRecordsJson
             }
 
             return records;
+        }
+
+        /// <summary>
+        /// A record's sixth field (its start, in seconds from the base) read by one pass over its first bytes, with no
+        /// field split: what a pick costs for each record it skips. Null if that field is not a plain integer.
+        /// </summary>
+        private static long? StartOffset(ReadOnlySpan<byte> record)
+        {
+            var i = 0;
+            for (var commas = 0; commas < 5; i++)
+            {
+                if (i == record.Length)
+                {
+                    return null;
+                }
+
+                if (record[i] == (byte)',')
+                {
+                    commas++;
+                }
+            }
+
+            var negative = i < record.Length && record[i] == (byte)'-';
+            i += negative ? 1 : 0;
+            var (value, digits) = (0L, 0);
+            for (; i < record.Length && record[i] != (byte)','; i++, digits++)
+            {
+                var digit = record[i] - (byte)'0';
+                if ((uint)digit > 9 || digits == 18)
+                {
+                    return null;
+                }
+
+                value = (value * 10) + digit;
+            }
+
+            return digits == 0 ? null : negative ? -value : value;
         }
 
         private static bool WholeSeconds(Instant instant) =>

@@ -155,6 +155,20 @@ public sealed partial class PackedRecordsJson : JsonConverter<IReadOnlyList<Reco
 
         // Instant.MaxValue is itself a valid start, so the whole range is told apart rather than compared.
         public bool Hold(Instant start) => IsAll || (start >= From && start < Before);
+
+        /// <summary>
+        /// The window as whole seconds from <paramref name="baseSeconds"/>, [low, high): a start of whole seconds is in
+        /// [From, Before) exactly when its offset is in it. Both bounds are rounded up to the second.
+        /// </summary>
+        public (long Low, long High) Offsets(long baseSeconds) => IsAll
+            ? (long.MinValue, long.MaxValue)
+            : (From == NodaTime.Instant.MinValue ? long.MinValue : CeilingSeconds(From) - baseSeconds, CeilingSeconds(Before) - baseSeconds);
+
+        private static long CeilingSeconds(Instant instant)
+        {
+            var seconds = instant.ToUnixTimeSeconds();
+            return NodaTime.Instant.FromUnixTimeSeconds(seconds) < instant ? seconds + 1 : seconds;
+        }
     }
 
     private static List<RecordedUsage> Unpack(ReadOnlySpan<byte> text, Starts starts)

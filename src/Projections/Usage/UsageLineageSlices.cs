@@ -581,7 +581,7 @@ public sealed class LineageReader : IAsyncDisposable
         {
             var serializer = _session.DocumentStore.Options.Serializer();
             await using var command = Command($"""
-                select seq_id, timestamp, data - 'records', data ->> 'records' from {_session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_events
+                select seq_id, timestamp, data - 'records', convert_to(data ->> 'records', 'UTF8') from {_session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_events
                 where seq_id = any(@sequences) and type = @type and is_archived = false
                 """);
             command.Parameters.Add(new NpgsqlParameter("sequences", sequences.ToArray()));
@@ -599,9 +599,9 @@ public sealed class LineageReader : IAsyncDisposable
                         continue;
                     }
 
-                    var text = reader.GetString(3);
-                    buffer = Grown(buffer, System.Text.Encoding.UTF8.GetMaxByteCount(text.Length));
-                    var records = pick(buffer.AsSpan(0, System.Text.Encoding.UTF8.GetBytes(text, buffer)), UsageLineage.FromNanos(held.From), UsageLineage.FromNanos(held.Before));
+                    var length = checked((int)reader.GetBytes(3, 0, null, 0, 0));
+                    buffer = Grown(buffer, length);
+                    var records = pick(buffer.AsSpan(0, (int)reader.GetBytes(3, 0, buffer, 0, length)), UsageLineage.FromNanos(held.From), UsageLineage.FromNanos(held.Before));
                     if (records is null)
                     {
                         continue;
