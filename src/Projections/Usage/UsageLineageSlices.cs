@@ -566,7 +566,7 @@ public sealed class LineageReader : IAsyncDisposable
     public delegate IReadOnlyList<RecordedUsage>? RecordPicker(ReadOnlySpan<byte> records, Instant from, Instant before);
 
     /// <summary>
-    /// The contributions on the boundary days up to the mark, for every figure, as day buckets: what the usage views need.
+    /// The contributions on the boundary days up to the mark, for every figure, summed as day buckets: what the usage views need.
     /// Counts of events are not needed here, so a batch is read as its header and only the records whose start the days
     /// can hold (<paramref name="pick"/>); the batches that span the boundary valid day are scanned, not decoded. Any
     /// other event is loaded whole. Every event named here was folded into slices, so each batch is countable whole
@@ -623,7 +623,15 @@ public sealed class LineageReader : IAsyncDisposable
 
         var whole = await Load(sequences.Where(s => !picked.Contains(s)).ToList(), ct);
         deltas.AddRange(whole.SelectMany(e => UsageLineage.BoundaryDeltas(e.Data, Instant.FromDateTimeOffset(e.Timestamp), days)));
-        return deltas.Select(d => UsageBucket.Add(null, d, "dd")).ToList();
+        // One day bucket per key, not one per record: a boundary day of a dense history holds thousands of records.
+        var sums = new Dictionary<(string, string, string, int, int, int, string), UsageBucket>();
+        foreach (var d in deltas)
+        {
+            var key = (d.Provider, d.Chip, d.CommitmentId, Months.IndexOf(d.CountedAt), d.ValidUnit("dd"), d.KnownUnit("dd"), d.Amount.Currency);
+            sums[key] = UsageBucket.Add(sums.GetValueOrDefault(key), d, "dd");
+        }
+
+        return [.. sums.Values];
 
         static byte[] Grown(byte[]? buffer, int size)
         {
