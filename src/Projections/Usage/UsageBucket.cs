@@ -71,7 +71,7 @@ public sealed class UsageBucket
     public static IEnumerable<Delta> Deltas(object @event, Instant knownAt) => @event switch
     {
         _ when Countable.Of(@event) != Countable.Verdict.Count => [],
-        UsageRecorded batch => batch.Consumptions().SelectMany(c => Deltas(c, knownAt)),
+        UsageRecorded batch => batch.Records.Select(r => Recorded(batch, r, knownAt)),
         ChipHoursConsumed c => [new Delta(c.Provider, c.Chip, c.CommitmentId, c.Start, c.Start, knownAt, c.ChipHours, c.Amount, c.Tokens, 1)],
         UsageVoided v => [Negative(v.Provider, v.Chip, v.CommitmentId, v.Voided, v.Voided.Start, knownAt)],
         UsageCorrected c =>
@@ -99,6 +99,10 @@ public sealed class UsageBucket
         return totals.ByDay.Select(d => new Delta(batch.Provider, totals.Chips[d.Chip], batch.CommitmentId, d.Start, d.Start, knownAt,
             d.ChipHours, new Money(d.Amount, batch.Currency), d.Tokenized ? d.Tokens : null, d.Records));
     }
+
+    /// <summary>A batch's record, as the <see cref="ChipHoursConsumed"/> it stands for would give it: counted and valid at its start.</summary>
+    public static Delta Recorded(UsageRecorded batch, RecordedUsage r, Instant knownAt) =>
+        new(batch.Provider, r.Chip, batch.CommitmentId, r.Start, r.Start, knownAt, r.ChipHours, new Money(r.Amount, batch.Currency), r.Tokens, 1);
 
     private static Delta Negative(string provider, string chip, string commitment, UsageFigures f, Instant validAt, Instant knownAt) =>
         new(provider, chip, commitment, f.Start, validAt, knownAt, -f.ChipHours, f.Amount.Times(-1), -f.Tokens, -1);

@@ -79,13 +79,21 @@ public static class UsageLineage
     /// order, but a countable batch's records are picked by their start first, so the records outside the days (most of a
     /// batch that spans weeks) are never turned into entries. An instant's cost is then its boundary records, plus a scan.
     /// </summary>
-    public static IEnumerable<UsageBucket.Delta> BoundaryDeltas(object data, Instant knownAt, BoundaryDays days)
+    public static IEnumerable<UsageBucket.Delta> BoundaryDeltas(object data, Instant knownAt, BoundaryDays days) =>
+        data is UsageRecorded batch
+            ? Countable.Of(batch) == Countable.Verdict.Count ? BoundaryDeltas(batch, batch.Records, knownAt, days) : []
+            : UsageBucket.Deltas(data, knownAt).Where(days.Holds);
+
+    /// <summary>
+    /// <see cref="BoundaryDeltas(object, Instant, BoundaryDays)"/> of a countable batch whose records are given apart
+    /// from it: all of them, or only some picked by start from its stored form (the rest could not be on the days).
+    /// </summary>
+    public static IEnumerable<UsageBucket.Delta> BoundaryDeltas(UsageRecorded batch, IEnumerable<RecordedUsage> records, Instant knownAt, BoundaryDays days)
     {
         var known = Nanos(knownAt);
-        var source = data is UsageRecorded batch && Countable.Of(batch) == Countable.Verdict.Count
-            ? batch with { Records = known < days.KnownBefore ? batch.Records.Where(r => days.Holds(Nanos(r.Start), known)).ToList() : [] }
-            : data;
-        return UsageBucket.Deltas(source, knownAt).Where(days.Holds);
+        return known < days.KnownBefore
+            ? records.Where(r => days.Holds(Nanos(r.Start), known)).Select(r => UsageBucket.Recorded(batch, r, knownAt))
+            : [];
     }
 
     public static IReadOnlyList<LineageEntry> Entries(object data, long sequence, Guid eventId, Instant knownAt)

@@ -586,30 +586,41 @@ public sealed class LineageReader : IAsyncDisposable
                 """);
             command.Parameters.Add(new NpgsqlParameter("sequences", sequences.ToArray()));
             command.Parameters.Add(new NpgsqlParameter("type", LineageEntry.RecordedType));
-            await using var reader = await command.ExecuteReaderAsync(ct);
+            // Sequential: a batch's row (~35 KB here) is streamed column by column into one pooled buffer, rather than
+            // each row being buffered whole in a new array (most of what an instant allocated).
+            await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
             byte[]? buffer = null;
             try
             {
                 while (await reader.ReadAsync(ct))
                 {
+                    var sequence = reader.GetInt64(0);
                     var knownAt = Instant.FromDateTimeOffset(reader.GetFieldValue<DateTimeOffset>(1));
                     if (days.StartsHeldFor(UsageLineage.Nanos(knownAt)) is not { } held)
                     {
-                        picked.Add(reader.GetInt64(0));
+                        picked.Add(sequence);
                         continue;
                     }
 
+                    // The header is small; read as text (a jsonb stream read under sequential access came back cut short).
+                    using var headerJson = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(reader.GetString(2)));
+                    var header = serializer.FromJson<UsageRecorded>(headerJson);
                     var length = checked((int)reader.GetBytes(3, 0, null, 0, 0));
                     buffer = Grown(buffer, length);
-                    var records = pick(buffer.AsSpan(0, (int)reader.GetBytes(3, 0, buffer, 0, length)), UsageLineage.FromNanos(held.From), UsageLineage.FromNanos(held.Before));
+                    var read = 0;
+                    for (int chunk; read < length && (chunk = (int)reader.GetBytes(3, read, buffer, read, length - read)) > 0;)
+                    {
+                        read += chunk;
+                    }
+
+                    var records = pick(buffer.AsSpan(0, read), UsageLineage.FromNanos(held.From), UsageLineage.FromNanos(held.Before));
                     if (records is null)
                     {
                         continue;
                     }
 
-                    picked.Add(reader.GetInt64(0));
-                    var batch = serializer.FromJson<UsageRecorded>(reader, 2) with { Records = records };
-                    deltas.AddRange(UsageLineage.BoundaryDeltas(batch, knownAt, days));
+                    picked.Add(sequence);
+                    deltas.AddRange(UsageLineage.BoundaryDeltas(header, records, knownAt, days));
                 }
             }
             finally
