@@ -130,6 +130,12 @@ public sealed class UsageLineageSlices(string schema) : IProjection
         table.AddColumn("amount", "numeric").NotNull();
         table.AddColumn<int>("first_idx").NotNull();
         table.AddColumn<int>("last_idx").NotNull();
+        // The slice's other sums, as a day bucket has them, so an instant's boundary known day can sum an event's slices
+        // instead of replaying it. Null in rows written before they were added: such an event is replayed.
+        table.AddColumn("chip_hours", "numeric").AllowNulls();
+        table.AddColumn("tokens", "numeric").AllowNulls();
+        table.AddColumn("tokenized_amount", "numeric").AllowNulls();
+        table.AddColumn("records", "integer").AllowNulls();
         // Keyset walks of a chip-month (and, by its prefix, nothing else: a provider-month has its own).
         table.Indexes.Add(new IndexDefinition("ix_usage_lineage_slices_chip_month") { Columns = ["provider", "chip", "month_index", "seq"] });
         table.Indexes.Add(new IndexDefinition("ix_usage_lineage_slices_provider_month") { Columns = ["provider", "month_index", "seq"] });
@@ -190,15 +196,28 @@ public sealed class UsageLineageSlices(string schema) : IProjection
         public int LastIndex { get; set; }
         public int Entries { get; set; }
         public decimal Amount { get; set; }
+        public decimal ChipHours { get; set; }
+        public decimal Tokens { get; set; }
+        public decimal TokenizedAmount { get; set; }
+
+        /// <summary>Records counted (+1) and taken back (-1), as a bucket counts them.</summary>
+        public int Records { get; set; }
 
         /// <summary>Counts the entry at <paramref name="index"/> of the event, valid on <paramref name="validDay"/>, in the slice.</summary>
-        public void Add(int index, int validDay, decimal amount)
+        public void Add(int index, int validDay, decimal chipHours, decimal amount, decimal? tokens, int records)
         {
             LastIndex = index;
             ValidFromDay = Math.Min(ValidFromDay, validDay);
             ValidToDay = Math.Max(ValidToDay, validDay);
             Entries++;
             Amount += amount;
+            ChipHours += chipHours;
+            Records += records;
+            if (tokens is { } t)
+            {
+                Tokens += t;
+                TokenizedAmount += amount;
+            }
         }
     }
 
@@ -243,7 +262,7 @@ public sealed class UsageLineageSlices(string schema) : IProjection
                     };
                 }
 
-                slice.Add(entry.Index, key.Item4, d.Amount.Amount);
+                slice.Add(entry.Index, key.Item4, d.ChipHours, d.Amount.Amount, d.Tokens, d.Records);
                 var sum = days.GetValueOrDefault(key);
                 days[key] = (sum.Entries + 1, sum.ChipMonthEvents + (entry.Firsts & LineageEntry.FirstOfChipMonth),
                     sum.ProviderMonthEvents + ((entry.Firsts & LineageEntry.FirstOfProviderMonth) >> 1), sum.Amount + d.Amount.Amount);
@@ -312,7 +331,7 @@ public sealed class UsageLineageSlices(string schema) : IProjection
                 };
             }
 
-            slice.Add(i, validDay, r.Amount);
+            slice.Add(i, validDay, r.ChipHours, r.Amount, r.Tokens, 1);
             var sum = batchDays.GetValueOrDefault((chipOf[i], months[i], validDay));
             batchDays[(chipOf[i], months[i], validDay)] = sum with { Entries = sum.Entries + 1, Amount = sum.Amount + r.Amount };
         }
@@ -375,15 +394,16 @@ public sealed class UsageLineageSlices(string schema) : IProjection
 
         operations.QueueSqlCommand($"""
             insert into {schema}.{TableName} (seq, event_id, provider, chip, commitment_id, month_index, valid_from_day, valid_to_day, known_ns, currency,
-                entries, amount, first_idx, last_idx)
+                entries, amount, first_idx, last_idx, chip_hours, tokens, tokenized_amount, records)
             select * from unnest(?::bigint[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::int[], ?::int[], ?::int[], ?::bigint[], ?::text[],
-                ?::int[], ?::numeric[], ?::int[], ?::int[])
+                ?::int[], ?::numeric[], ?::int[], ?::int[], ?::numeric[], ?::numeric[], ?::numeric[], ?::int[])
             """,
             slices.Select(r => r.Sequence).ToArray(), slices.Select(r => r.EventId).ToArray(), slices.Select(r => r.Provider).ToArray(),
             slices.Select(r => r.Chip).ToArray(), slices.Select(r => r.CommitmentId).ToArray(), slices.Select(r => r.MonthIndex).ToArray(),
             slices.Select(r => r.ValidFromDay).ToArray(), slices.Select(r => r.ValidToDay).ToArray(), slices.Select(r => r.KnownNs).ToArray(), slices.Select(r => r.Currency).ToArray(),
             slices.Select(r => r.Entries).ToArray(), slices.Select(r => r.Amount).ToArray(), slices.Select(r => r.FirstIndex).ToArray(),
-            slices.Select(r => r.LastIndex).ToArray());
+            slices.Select(r => r.LastIndex).ToArray(), slices.Select(r => r.ChipHours).ToArray(), slices.Select(r => r.Tokens).ToArray(),
+            slices.Select(r => r.TokenizedAmount).ToArray(), slices.Select(r => r.Records).ToArray());
 
         operations.QueueSqlCommand($"""
             insert into {schema}.{CountsTableName} as c (figure, provider, chip, month_index, grain, valid_unit, known_unit, currency, entries, events, amount)
@@ -553,7 +573,7 @@ public sealed class LineageReader : IAsyncDisposable
     /// </summary>
     public async Task<LineageCounts> BoundaryCounts(string provider, string? chip, int month, BoundaryDays days, CancellationToken ct)
     {
-        var entries = (await Expand(await BoundarySequences(days, ct), ct)).Where(e => days.Holds(e.Delta));
+        var entries = (await Expand(await BoundarySequences(days, knownDaySummedFromRows: false, ct), ct)).Where(e => days.Holds(e.Delta));
         return LineageCounts.Of(entries.Where(e => e.Delta.Provider == provider && (chip is null || e.Delta.Chip == chip) && Months.IndexOf(e.Delta.CountedAt) == month),
             chip is null ? LineageEntry.FirstOfProviderMonth : LineageEntry.FirstOfChipMonth);
     }
@@ -567,14 +587,16 @@ public sealed class LineageReader : IAsyncDisposable
 
     /// <summary>
     /// The contributions on the boundary days up to the mark, for every figure, summed as day buckets: what the usage views need.
-    /// Counts of events are not needed here, so a batch is read as its header and only the records whose start the days
-    /// can hold (<paramref name="pick"/>); the batches that span the boundary valid day are scanned, not decoded. Any
-    /// other event is loaded whole. Every event named here was folded into slices, so each batch is countable whole
+    /// Counts of events are not needed here, so an event recorded on the boundary known day whose records all lie before
+    /// the boundary valid day is summed from its slices (<see cref="KnownDaySums"/>); any other batch is read as its
+    /// header and only the records whose start the days can hold (<paramref name="pick"/>), so the batches that span the
+    /// boundary valid day are scanned, not decoded. Any other event is loaded whole. Every event named here was folded into slices, so each batch is countable whole
     /// (<see cref="Countable"/>), and a part of it is too.
     /// </summary>
     public async Task<List<UsageBucket>> BoundaryDaySums(BoundaryDays days, RecordPicker pick, CancellationToken ct)
     {
-        var sequences = await BoundarySequences(days, ct);
+        var fromRows = await KnownDaySums(days, ct);
+        var sequences = await BoundarySequences(days, knownDaySummedFromRows: true, ct);
         var deltas = new List<UsageBucket.Delta>();
         var picked = new HashSet<long>();
         if (sequences.Count > 0)
@@ -642,7 +664,7 @@ public sealed class LineageReader : IAsyncDisposable
             sums[key] = UsageBucket.Add(sums.GetValueOrDefault(key), d, "dd");
         }
 
-        return [.. sums.Values];
+        return [.. fromRows, .. sums.Values];
 
         static byte[] Grown(byte[]? buffer, int size)
         {
@@ -664,23 +686,21 @@ public sealed class LineageReader : IAsyncDisposable
     /// The events with contributions on the boundary days up to the mark: the slices of the boundary valid day (known
     /// before the bound) and of the boundary known day (valid earlier) name them. The cost is one day's events, not the history's.
     /// </summary>
-    private async Task<List<long>> BoundarySequences(BoundaryDays days, CancellationToken ct)
+    private async Task<List<long>> BoundarySequences(BoundaryDays days, bool knownDaySummedFromRows, CancellationToken ct)
     {
-        var validDayIndex = days.ValidDay == long.MaxValue ? int.MaxValue : UsageBucket.DayOf(UsageLineage.FromNanos(days.ValidDay));
         await using var command = Command($"""
             select seq from {_schema}.{UsageLineageSlices.TableName}
             where @valid_open and valid_from_day <= @valid_day and valid_from_day >= @valid_day - 31 and valid_to_day >= @valid_day
               and known_ns < @known_before and seq <= @mark
             union
             select seq from {_schema}.{UsageLineageSlices.TableName}
-            where known_ns >= @known_day and known_ns < @known_before and valid_from_day <= @valid_day and seq <= @mark
+            where known_ns >= @known_day and known_ns < @known_before and seq <= @mark
+            group by seq
+            having bool_or(valid_from_day <= @valid_day) and not (@rows and {SummableFromRows})
             order by 1
             """);
-        command.Parameters.Add(new NpgsqlParameter("valid_open", days.ValidDay < days.ValidBefore));
-        command.Parameters.Add(new NpgsqlParameter("valid_day", validDayIndex));
-        command.Parameters.Add(new NpgsqlParameter("known_day", days.KnownDay));
-        command.Parameters.Add(new NpgsqlParameter("known_before", days.KnownBefore));
-        command.Parameters.Add(new NpgsqlParameter("mark", Mark));
+        AddBoundaryParameters(command, days);
+        command.Parameters.Add(new NpgsqlParameter("rows", knownDaySummedFromRows));
         var sequences = new List<long>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -689,6 +709,51 @@ public sealed class LineageReader : IAsyncDisposable
         }
 
         return sequences;
+    }
+
+    /// <summary>
+    /// Of the events recorded on the boundary known day, one whose slices are all either before the boundary valid day
+    /// (with their sums) or after it contributes exactly its slices before that day: its records are all valid earlier, or
+    /// not on the boundary at all. An aggregate over one event's slices.
+    /// </summary>
+    private const string SummableFromRows = "bool_and(valid_from_day > @valid_day or (valid_to_day < @valid_day and records is not null))";
+
+    /// <summary>
+    /// The boundary known day's events that need no replay (<see cref="SummableFromRows"/>), summed from their slices as
+    /// buckets: a backfill recorded that day is read as a few rows per event, not as its records.
+    /// </summary>
+    private async Task<List<UsageBucket>> KnownDaySums(BoundaryDays days, CancellationToken ct)
+    {
+        await using var command = Command($"""
+            with summable as (
+                select seq from {_schema}.{UsageLineageSlices.TableName}
+                where known_ns >= @known_day and known_ns < @known_before and seq <= @mark
+                group by seq
+                having {SummableFromRows})
+            select {UsageBucket.SumColumns}, sum(chip_hours), sum(amount), sum(tokens), sum(tokenized_amount), sum(records)
+            from {_schema}.{UsageLineageSlices.TableName}
+            where known_ns >= @known_day and known_ns < @known_before and seq <= @mark and valid_to_day < @valid_day
+              and seq in (select seq from summable)
+            group by {UsageBucket.SumColumns}
+            """);
+        AddBoundaryParameters(command, days);
+        var sums = new List<UsageBucket>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            sums.Add(UsageBucket.FromSumRow(reader));
+        }
+
+        return sums;
+    }
+
+    private void AddBoundaryParameters(NpgsqlCommand command, BoundaryDays days)
+    {
+        command.Parameters.Add(new NpgsqlParameter("valid_open", days.ValidDay < days.ValidBefore));
+        command.Parameters.Add(new NpgsqlParameter("valid_day", days.ValidDay == long.MaxValue ? int.MaxValue : UsageBucket.DayOf(UsageLineage.FromNanos(days.ValidDay))));
+        command.Parameters.Add(new NpgsqlParameter("known_day", days.KnownDay));
+        command.Parameters.Add(new NpgsqlParameter("known_before", days.KnownBefore));
+        command.Parameters.Add(new NpgsqlParameter("mark", Mark));
     }
 
     /// <summary>

@@ -84,7 +84,8 @@ public class Lineage_folds
         {
             // Records over two to three months, several per day and chip, starts repeated so that ties decide firsts.
             var records = Enumerable.Range(0, random.Next(1, 120)).Select(i => Consumed($"b{b}-{i}", chips[random.Next(chips.Length)],
-                1m + random.Next(0, 40), random.Next(1, 5_000) / 100m, July.Plus(Duration.FromHours(random.Next(0, 24 * 50) / 2 * 2)))).ToList();
+                1m + random.Next(0, 40), random.Next(1, 5_000) / 100m, July.Plus(Duration.FromHours(random.Next(0, 24 * 50) / 2 * 2))))
+                .Select((c, i) => i % 3 == 0 ? c with { Tokens = random.Next(0, 1_000_000) } : c).ToList();
             history.Add(UsageEvents.Batch(records, July));
             if (b % 5 == 0)
             {
@@ -157,7 +158,7 @@ public class Lineage_folds
     }
 
     private static List<string> Described(IEnumerable<UsageLineageSlices.Slice> slices) =>
-        [.. slices.Select(s => $"{s.Sequence} {s.EventId} {s.Provider} {s.Chip} {s.CommitmentId} {s.MonthIndex} {s.ValidFromDay}-{s.ValidToDay} {s.KnownNs} {s.Currency} {s.FirstIndex}-{s.LastIndex} {s.Entries} {s.Amount}").Order(StringComparer.Ordinal)];
+        [.. slices.Select(s => $"{s.Sequence} {s.EventId} {s.Provider} {s.Chip} {s.CommitmentId} {s.MonthIndex} {s.ValidFromDay}-{s.ValidToDay} {s.KnownNs} {s.Currency} {s.FirstIndex}-{s.LastIndex} {s.Entries} {s.Amount} {s.ChipHours} {s.Tokens} {s.TokenizedAmount} {s.Records}").Order(StringComparer.Ordinal)];
 
     private static List<string> Described(IEnumerable<UsageLineageSlices.CountRow> counts) =>
         [.. counts.Select(c => $"{c.Figure} {c.Provider} {c.Chip} {c.MonthIndex} {c.Grain} {c.ValidUnit} {c.KnownUnit} {c.Currency} {c.Entries} {c.Events} {c.Amount}").Order(StringComparer.Ordinal)];
