@@ -40,6 +40,12 @@ public abstract class LedgerTest(LedgerFixture fixture) : IAsyncLifetime
     /// and were never folded: a randomized reconciliation and a two-stream fold each failed so in full runs. Numbered
     /// above every old mark, no event can fall under one. The high-water mark starts where numbering goes on, so the
     /// numbers the reset left unused are not a gap the daemon waits on.
+    /// The reset then waits for the resumed daemon to catch up before the test writes anything. Without that wait the
+    /// first events a test wrote were still skipped now and then: repeating Storing_usage_streams_set_based 40 times
+    /// failed 3 and 4 times in two runs, always with the test's first two events (Marten's own append) missing from every
+    /// view and every progress mark past them; with it, 0 in 120. The daemon coming back from a pause after its progress
+    /// rows were deleted is the window; a ledger outside the tests never deletes them. How Marten skips them there is
+    /// not traced.
     /// </summary>
     private async Task ResetKeepingNumbering()
     {
@@ -60,6 +66,7 @@ public abstract class LedgerTest(LedgerFixture fixture) : IAsyncLifetime
         }
 
         await coordinator.ResumeAsync();
+        await Fixture.Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(60));
     }
 
     /// <summary>Raw SQL against the test database, for arranging faults and for reading what was really stored.</summary>

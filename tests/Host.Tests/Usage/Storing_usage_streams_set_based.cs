@@ -66,7 +66,8 @@ public class Storing_usage_streams_set_based(LedgerFixture fixture) : LedgerTest
         // What the daemon saw, should it ever fold fewer: its marks, the log, and what it set aside.
         var seen = $"progress {await Sql("select string_agg(name || '=' || last_seq_id, ', ' order by name) from ledger.mt_event_progression")}; "
             + $"events {await Sql("select string_agg(seq_id || ':' || stream_id, ', ' order by seq_id) from ledger.mt_events")}; "
-            + $"dead letters {await query.Query<JasperFx.Events.Daemon.DeadLetterEvent>().CountAsync(TestContext.Current.CancellationToken)}";
+            + $"dead letters {await query.Query<JasperFx.Events.Daemon.DeadLetterEvent>().CountAsync(TestContext.Current.CancellationToken)}; "
+            + $"events in the lineage slices {await Sql("select string_agg(distinct seq::text, ',') from ledger.usage_lineage_slices")}";
         (await Sql("select sum(records) from ledger.usage_buckets where grain = 'mm'")).ShouldBe(4L, seen);
     }
 
