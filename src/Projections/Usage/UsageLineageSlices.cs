@@ -590,72 +590,17 @@ public sealed class LineageReader : IAsyncDisposable
     /// Counts of events are not needed here, so an event recorded on the boundary known day whose records all lie before
     /// the boundary valid day is summed from its slices (<see cref="KnownDaySums"/>); any other batch is read as its
     /// header and only the records whose start the days can hold (<paramref name="pick"/>), so the batches that span the
-    /// boundary valid day are scanned, not decoded. Any other event is loaded whole. Every event named here was folded into slices, so each batch is countable whole
-    /// (<see cref="Countable"/>), and a part of it is too.
+    /// boundary valid day are scanned, not decoded. Any other event is loaded whole. Every event named here was folded
+    /// into slices, so each batch is countable whole (<see cref="Countable"/>), and a part of it is too.
     /// </summary>
     public async Task<List<UsageBucket>> BoundaryDaySums(BoundaryDays days, RecordPicker pick, CancellationToken ct)
     {
         var fromRows = await KnownDaySums(days, ct);
         var sequences = await BoundarySequences(days, knownDaySummedFromRows: true, ct);
-        var deltas = new List<UsageBucket.Delta>();
-        var picked = new HashSet<long>();
-        if (sequences.Count > 0)
-        {
-            var serializer = _session.DocumentStore.Options.Serializer();
-            await using var command = Command($"""
-                select seq_id, timestamp, data - 'records', convert_to(data ->> 'records', 'UTF8') from {_session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_events
-                where seq_id = any(@sequences) and type = @type and is_archived = false
-                """);
-            command.Parameters.Add(new NpgsqlParameter("sequences", sequences.ToArray()));
-            command.Parameters.Add(new NpgsqlParameter("type", LineageEntry.RecordedType));
-            // Sequential: a batch's row (~35 KB here) is streamed column by column into one pooled buffer, rather than
-            // each row being buffered whole in a new array (most of what an instant allocated).
-            await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
-            byte[]? buffer = null;
-            try
-            {
-                while (await reader.ReadAsync(ct))
-                {
-                    var sequence = reader.GetInt64(0);
-                    var knownAt = Instant.FromDateTimeOffset(reader.GetFieldValue<DateTimeOffset>(1));
-                    if (days.StartsHeldFor(UsageLineage.Nanos(knownAt)) is not { } held)
-                    {
-                        picked.Add(sequence);
-                        continue;
-                    }
-
-                    // The header is small; read as text (a jsonb stream read under sequential access came back cut short).
-                    using var headerJson = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(reader.GetString(2)));
-                    var header = serializer.FromJson<UsageRecorded>(headerJson);
-                    var length = checked((int)reader.GetBytes(3, 0, null, 0, 0));
-                    buffer = Grown(buffer, length);
-                    var read = 0;
-                    for (int chunk; read < length && (chunk = (int)reader.GetBytes(3, read, buffer, read, length - read)) > 0;)
-                    {
-                        read += chunk;
-                    }
-
-                    var records = pick(buffer.AsSpan(0, read), UsageLineage.FromNanos(held.From), UsageLineage.FromNanos(held.Before));
-                    if (records is null)
-                    {
-                        continue;
-                    }
-
-                    picked.Add(sequence);
-                    deltas.AddRange(UsageLineage.BoundaryDeltas(header, records, knownAt, days));
-                }
-            }
-            finally
-            {
-                if (buffer is not null)
-                {
-                    System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-                }
-            }
-        }
-
+        var (deltas, picked) = await PickedBatchDeltas(sequences, days, pick, ct);
         var whole = await Load(sequences.Where(s => !picked.Contains(s)).ToList(), ct);
         deltas.AddRange(whole.SelectMany(e => UsageLineage.BoundaryDeltas(e.Data, Instant.FromDateTimeOffset(e.Timestamp), days)));
+
         // One day bucket per key, not one per record: a boundary day of a dense history holds thousands of records.
         var sums = new Dictionary<(string, string, string, int, int, int, string), UsageBucket>();
         foreach (var d in deltas)
@@ -665,6 +610,77 @@ public sealed class LineageReader : IAsyncDisposable
         }
 
         return [.. fromRows, .. sums.Values];
+    }
+
+    /// <summary>
+    /// The boundary deltas of the batches among <paramref name="sequences"/>, each read as its header and the records
+    /// <paramref name="pick"/> gives, and the sequences so handled (a batch recorded after the days needs nothing). A
+    /// batch whose records cannot be picked from, and any other event, is left to be loaded whole.
+    /// </summary>
+    private async Task<(List<UsageBucket.Delta> Deltas, HashSet<long> Picked)> PickedBatchDeltas(IReadOnlyList<long> sequences, BoundaryDays days,
+        RecordPicker pick, CancellationToken ct)
+    {
+        var (deltas, picked) = (new List<UsageBucket.Delta>(), new HashSet<long>());
+        if (sequences.Count == 0)
+        {
+            return (deltas, picked);
+        }
+
+        var serializer = _session.DocumentStore.Options.Serializer();
+        await using var command = Command($"""
+            select seq_id, timestamp, data - 'records', convert_to(data ->> 'records', 'UTF8') from {_session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_events
+            where seq_id = any(@sequences) and type = @type and is_archived = false
+            """);
+        command.Parameters.Add(new NpgsqlParameter("sequences", sequences.ToArray()));
+        command.Parameters.Add(new NpgsqlParameter("type", LineageEntry.RecordedType));
+        // Sequential: a batch's row (~35 KB here) is streamed column by column into one pooled buffer, rather than each
+        // row being buffered whole in a new array (most of what an instant allocated).
+        await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
+        byte[]? buffer = null;
+        try
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                var sequence = reader.GetInt64(0);
+                var knownAt = Instant.FromDateTimeOffset(reader.GetFieldValue<DateTimeOffset>(1));
+                if (days.StartsHeldFor(UsageLineage.Nanos(knownAt)) is not { } held)
+                {
+                    picked.Add(sequence);
+                    continue;
+                }
+
+                // The header is small; read as text (a jsonb stream read under sequential access came back cut short).
+                using var headerJson = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(reader.GetString(2)));
+                var header = serializer.FromJson<UsageRecorded>(headerJson);
+                if (await reader.IsDBNullAsync(3, ct))
+                {
+                    continue;
+                }
+
+                var length = checked((int)reader.GetBytes(3, 0, null, 0, 0));
+                buffer = Grown(buffer, length);
+                var read = 0;
+                for (int chunk; read < length && (chunk = (int)reader.GetBytes(3, read, buffer, read, length - read)) > 0;)
+                {
+                    read += chunk;
+                }
+
+                if (pick(buffer.AsSpan(0, read), UsageLineage.FromNanos(held.From), UsageLineage.FromNanos(held.Before)) is { } records)
+                {
+                    picked.Add(sequence);
+                    deltas.AddRange(UsageLineage.BoundaryDeltas(header, records, knownAt, days));
+                }
+            }
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+
+        return (deltas, picked);
 
         static byte[] Grown(byte[]? buffer, int size)
         {
