@@ -87,6 +87,11 @@ if (options.Warmup > 0)
     Console.WriteLine($"warm-up             : {options.Warmup:N0} records posted and folded first, not counted");
 }
 
+// What the views count before the timed records: after the catch-up each must hold exactly the records accepted since.
+const string BucketRecordsSql = "select coalesce(sum(records), 0)::bigint from ledger.usage_buckets where grain = 'mm'";
+const string SpendRecordsSql = "select coalesce(sum((data ->> 'records')::bigint), 0)::bigint from ledger.mt_doc_chipspend";
+var (bucketsBefore, spendBefore) = (await Scalar<long>(dataSource, BucketRecordsSql), await Scalar<long>(dataSource, SpendRecordsSql));
+
 var batches = (int)((options.Records + options.Batch - 1) / options.Batch);
 var latencies = new double[batches];
 long accepted = 0, nextBatch = -1, peakRss = 0;
@@ -165,6 +170,10 @@ var bucketSeconds = await FoldedBy("the bucket projection", "UsageBucketRows");
 await sampler.CancelAsync();
 await sampling;
 
+// Nothing acknowledged lost or counted twice: the buckets and the live chip spend each gained exactly the accepted records.
+var bucketRecords = await Scalar<long>(dataSource, BucketRecordsSql) - bucketsBefore;
+var spendRecords = await Scalar<long>(dataSource, SpendRecordsSql) - spendBefore;
+
 // The floor: the same rows by binary COPY into a plain table with PRIMARY KEY(usage_id).
 await Execute(dataSource, """
     drop table if exists public.bench_usage_copy;
@@ -213,6 +222,7 @@ Console.WriteLine($"events written      : {lastSeq - startSeq:N0} (sequence {sta
 Console.WriteLine($"host peak RSS       : {(hostPid is null ? "unknown (pass --host-pid)" : $"{peakRss / 1024 / 1024} MiB (pid {hostPid}, sampled every 100 ms)")}");
 Console.WriteLine($"projection catch-up : {catchUpSeconds.ToString("0.00", inv)} s after the last batch was acknowledged (spend, revenue, drawdown)");
 Console.WriteLine($"bucket catch-up     : {bucketSeconds.ToString("0.00", inv)} s after the last batch (time-travel buckets; reads fold their tail meanwhile)");
+Console.WriteLine($"records folded      : {bucketRecords:N0} in the time-travel buckets, {spendRecords:N0} in the live chip spend, of {accepted:N0} accepted");
 Console.WriteLine($"binary COPY + PK    : {options.Records:N0} rows in {copySeconds.ToString("0.0", inv)} s = {copyRate.ToString("N0", inv)} rows/s");
 Console.WriteLine($"ingest / COPY ratio : {(ingestRate / copyRate).ToString("0.00", inv)}");
 // Where the CPU went (the profile behind the ratio): CPU-µs per record while posting, and per row while copying.
@@ -223,6 +233,12 @@ Console.WriteLine(postmaster is null
     ? "warning: could not read the cluster's postmaster.pid; PostgreSQL CPU sums every postgres process on this machine"
     : $"PostgreSQL processes: the cluster of postmaster {postmaster} and its children");
 Console.WriteLine($"CPU while copying   : PostgreSQL {PerRecord(cpuCopy.Postgres, options.Records)} µs/row, client {PerRecord(cpuCopy.Client, options.Records)} µs/row");
+if (bucketRecords != accepted || spendRecords != accepted)
+{
+    Console.Error.WriteLine($"error: the views folded {bucketRecords:N0} (buckets) and {spendRecords:N0} (chip spend) records, not the {accepted:N0} accepted");
+    return 2;
+}
+
 if (accepted != options.Records)
 {
     Console.Error.WriteLine($"warning: {options.Records - accepted:N0} records were not accepted");
