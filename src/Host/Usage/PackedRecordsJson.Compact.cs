@@ -155,11 +155,7 @@ public sealed partial class PackedRecordsJson
                 var region = regionText.IsEmpty ? null : At(regions, regionText);
                 var hours = Decimal(hoursText);
                 var end = Seconds(checked(start.ToUnixTimeSeconds() + Long(fields.Next())));
-                var tokensText = fields.Next();
-                long? tokens = tokensText.IsEmpty ? null : Long(tokensText);
-                var rate = checked((int)Long(fields.Next()));
-                var amount = Decimal(fields.Next());
-                fields.End();
+                var (tokens, rate, amount) = ReadTail(ref fields);
                 records.Add(new RecordedUsage(usageId, chip, region, hours, start, end, tokens, rate, amount));
             }
 

@@ -96,6 +96,17 @@ public sealed partial class PackedRecordsJson : JsonConverter<IReadOnlyList<Reco
         Number(text, r.Amount);
     }
 
+    /// <summary>The last fields of a record, alike in both packed layouts, read (what <see cref="Tail"/> wrote), and the record's end checked.</summary>
+    private static (long? Tokens, int Rate, decimal Amount) ReadTail(ref Fields fields)
+    {
+        var tokensText = fields.Next();
+        long? tokens = tokensText.IsEmpty ? null : Long(tokensText);
+        var rate = checked((int)Long(fields.Next()));
+        var amount = Decimal(fields.Next());
+        fields.End();
+        return (tokens, rate, amount);
+    }
+
     /// <summary>A buffer grown past this by a very large batch is dropped after use rather than kept by the thread.</summary>
     private const int MaxScratch = 1024 * 1024;
 
@@ -207,11 +218,7 @@ public sealed partial class PackedRecordsJson : JsonConverter<IReadOnlyList<Reco
             var region = regionText.IsEmpty ? null : Reuse(regionText, regions);
             var hours = Decimal(hoursText);
             var end = Instant(fields.Next());
-            var tokensText = fields.Next();
-            long? tokens = tokensText.IsEmpty ? null : Long(tokensText);
-            var rate = checked((int)Long(fields.Next()));
-            var amount = Decimal(fields.Next());
-            fields.End();
+            var (tokens, rate, amount) = ReadTail(ref fields);
             records.Add(new RecordedUsage(usageId, chip, region, hours, start, end, tokens, rate, amount));
         }
 

@@ -573,7 +573,7 @@ public sealed class LineageReader : IAsyncDisposable
     /// </summary>
     public async Task<LineageCounts> BoundaryCounts(string provider, string? chip, int month, BoundaryDays days, CancellationToken ct)
     {
-        var entries = (await Expand(await BoundarySequences(days, knownDaySummedFromRows: false, ct), ct)).Where(e => days.Holds(e.Delta));
+        var entries = (await Expand((await Boundary(days, knownDayFromRows: false, ct)).Sequences, ct)).Where(e => days.Holds(e.Delta));
         return LineageCounts.Of(entries.Where(e => e.Delta.Provider == provider && (chip is null || e.Delta.Chip == chip) && Months.IndexOf(e.Delta.CountedAt) == month),
             chip is null ? LineageEntry.FirstOfProviderMonth : LineageEntry.FirstOfChipMonth);
     }
@@ -588,15 +588,14 @@ public sealed class LineageReader : IAsyncDisposable
     /// <summary>
     /// The contributions on the boundary days up to the mark, for every figure, summed as day buckets: what the usage views need.
     /// Counts of events are not needed here, so an event recorded on the boundary known day whose records all lie before
-    /// the boundary valid day is summed from its slices (<see cref="KnownDaySums"/>); any other batch is read as its
+    /// the boundary valid day is summed from its slices (<see cref="SummableFromRows"/>); any other batch is read as its
     /// header and only the records whose start the days can hold (<paramref name="pick"/>), so the batches that span the
     /// boundary valid day are scanned, not decoded. Any other event is loaded whole. Every event named here was folded
     /// into slices, so each batch is countable whole (<see cref="Countable"/>), and a part of it is too.
     /// </summary>
     public async Task<List<UsageBucket>> BoundaryDaySums(BoundaryDays days, RecordPicker pick, CancellationToken ct)
     {
-        var fromRows = await KnownDaySums(days, ct);
-        var sequences = await BoundarySequences(days, knownDaySummedFromRows: true, ct);
+        var (fromRows, sequences) = await Boundary(days, knownDayFromRows: true, ct);
         var (deltas, picked) = await PickedBatchDeltas(sequences, days, pick, ct);
         var whole = await Load(sequences.Where(s => !picked.Contains(s)).ToList(), ct);
         deltas.AddRange(whole.SelectMany(e => UsageLineage.BoundaryDeltas(e.Data, Instant.FromDateTimeOffset(e.Timestamp), days)));
@@ -699,35 +698,6 @@ public sealed class LineageReader : IAsyncDisposable
     }
 
     /// <summary>
-    /// The events with contributions on the boundary days up to the mark: the slices of the boundary valid day (known
-    /// before the bound) and of the boundary known day (valid earlier) name them. The cost is one day's events, not the history's.
-    /// </summary>
-    private async Task<List<long>> BoundarySequences(BoundaryDays days, bool knownDaySummedFromRows, CancellationToken ct)
-    {
-        await using var command = Command($"""
-            select seq from {_schema}.{UsageLineageSlices.TableName}
-            where @valid_open and valid_from_day <= @valid_day and valid_from_day >= @valid_day - 31 and valid_to_day >= @valid_day
-              and known_ns < @known_before and seq <= @mark
-            union
-            select seq from {_schema}.{UsageLineageSlices.TableName}
-            where known_ns >= @known_day and known_ns < @known_before and seq <= @mark
-            group by seq
-            having bool_or(valid_from_day <= @valid_day) and not (@rows and {SummableFromRows})
-            order by 1
-            """);
-        AddBoundaryParameters(command, days);
-        command.Parameters.Add(new NpgsqlParameter("rows", knownDaySummedFromRows));
-        var sequences = new List<long>();
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            sequences.Add(reader.GetInt64(0));
-        }
-
-        return sequences;
-    }
-
-    /// <summary>
     /// Of the events recorded on the boundary known day, one whose slices are all either before the boundary valid day
     /// (with their sums) or after it contributes exactly its slices before that day: its records are all valid earlier, or
     /// not on the boundary at all. An aggregate over one event's slices.
@@ -735,32 +705,57 @@ public sealed class LineageReader : IAsyncDisposable
     private const string SummableFromRows = "bool_and(valid_from_day > @valid_day or (valid_to_day < @valid_day and records is not null))";
 
     /// <summary>
-    /// The boundary known day's events that need no replay (<see cref="SummableFromRows"/>), summed from their slices as
-    /// buckets: a backfill recorded that day is read as a few rows per event, not as its records.
+    /// The events with contributions on the boundary days up to the mark, read in one round trip: the slices of the
+    /// boundary valid day (known before the bound) and of the boundary known day (valid earlier) name them. The cost is
+    /// one day's events, not the history's. With <paramref name="knownDayFromRows"/>, the known day's events that need
+    /// no replay (<see cref="SummableFromRows"/>) are left out of them and summed from their slices as buckets instead: a
+    /// backfill recorded that day is read as a few rows per event, not as its records.
     /// </summary>
-    private async Task<List<UsageBucket>> KnownDaySums(BoundaryDays days, CancellationToken ct)
+    private async Task<(List<UsageBucket> Sums, List<long> Sequences)> Boundary(BoundaryDays days, bool knownDayFromRows, CancellationToken ct)
     {
+        var slices = $"{_schema}.{UsageLineageSlices.TableName}";
+        const string knownDay = "known_ns >= @known_day and known_ns < @known_before and seq <= @mark";
+        var sumsSql = knownDayFromRows
+            ? $"""
+              with summable as (select seq from {slices} where {knownDay} group by seq having {SummableFromRows})
+              select {UsageBucket.SumColumns}, sum(chip_hours), sum(amount), sum(tokens), sum(tokenized_amount), sum(records)
+              from {slices}
+              where {knownDay} and valid_to_day < @valid_day and seq in (select seq from summable)
+              group by {UsageBucket.SumColumns};
+              """
+            : "";
         await using var command = Command($"""
-            with summable as (
-                select seq from {_schema}.{UsageLineageSlices.TableName}
-                where known_ns >= @known_day and known_ns < @known_before and seq <= @mark
-                group by seq
-                having {SummableFromRows})
-            select {UsageBucket.SumColumns}, sum(chip_hours), sum(amount), sum(tokens), sum(tokenized_amount), sum(records)
-            from {_schema}.{UsageLineageSlices.TableName}
-            where known_ns >= @known_day and known_ns < @known_before and seq <= @mark and valid_to_day < @valid_day
-              and seq in (select seq from summable)
-            group by {UsageBucket.SumColumns}
+            {sumsSql}
+            select seq from {slices}
+            where @valid_open and valid_from_day <= @valid_day and valid_from_day >= @valid_day - 31 and valid_to_day >= @valid_day
+              and known_ns < @known_before and seq <= @mark
+            union
+            select seq from {slices}
+            where {knownDay}
+            group by seq
+            having bool_or(valid_from_day <= @valid_day) and not (@rows and {SummableFromRows})
+            order by 1
             """);
         AddBoundaryParameters(command, days);
-        var sums = new List<UsageBucket>();
+        command.Parameters.Add(new NpgsqlParameter("rows", knownDayFromRows));
+        var (sums, sequences) = (new List<UsageBucket>(), new List<long>());
         await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
+        if (knownDayFromRows)
         {
-            sums.Add(UsageBucket.FromSumRow(reader));
+            while (await reader.ReadAsync(ct))
+            {
+                sums.Add(UsageBucket.FromSumRow(reader));
+            }
+
+            await reader.NextResultAsync(ct);
         }
 
-        return sums;
+        while (await reader.ReadAsync(ct))
+        {
+            sequences.Add(reader.GetInt64(0));
+        }
+
+        return (sums, sequences);
     }
 
     private void AddBoundaryParameters(NpgsqlCommand command, BoundaryDays days)

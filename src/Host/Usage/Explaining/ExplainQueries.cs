@@ -138,7 +138,7 @@ public static class ExplainQueries
         counts = counts.Plus(LineageCounts.Of(tail, eventMark));
 
         var (afterSeq, afterIdx) = cursor is { } c ? (c.Sequence, c.Index) : (0L, -1);
-        var page = await reader.Page(figure.Provider, figure.Chip, monthIndex, afterSeq, afterIdx, upTo, split.ValidBefore, split.KnownBefore, take + 1, ct);
+        var page = await reader.Page(figure.Provider, figure.Chip, monthIndex, afterSeq, afterIdx, upTo, split.Days.ValidBefore, split.Days.KnownBefore, take + 1, ct);
         page.AddRange(tail.Where(e => e.Sequence <= upTo && (e.Sequence > afterSeq || (e.Sequence == afterSeq && e.Index > afterIdx)))
             .Take(take + 1 - page.Count));
         var next = page.Count > take ? new LineageCursor(upTo, page[take - 1].Sequence, page[take - 1].Index).ToString() : null;

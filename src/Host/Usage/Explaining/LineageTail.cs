@@ -28,23 +28,21 @@ public static class LineageTail
     /// Instant axes split at their boundary days: whole days before them (what buckets and counts hold), and the entries
     /// of the boundary days themselves (valid that day before asOf, or valid earlier and recorded that day before knownAt).
     /// </summary>
-    public sealed record Split(TimeAxes WholeDays, long ValidDay, long ValidBefore, long KnownDay, long KnownBefore)
+    public sealed record Split(TimeAxes WholeDays, BoundaryDays Days)
     {
-        public bool HasBoundary => ValidDay != ValidBefore || KnownDay != KnownBefore;
-
-        public BoundaryDays Days => new(ValidDay, ValidBefore, KnownDay, KnownBefore);
+        public bool HasBoundary => Days.ValidDay != Days.ValidBefore || Days.KnownDay != Days.KnownBefore;
 
         public bool OnBoundary(LineageEntry e) => Days.Holds(e.Delta);
 
         /// <summary>Inside both axes at all (whole days and boundary days).</summary>
         public bool Within(LineageEntry e) =>
-            UsageLineage.Nanos(e.Delta.ValidAt) < ValidBefore && UsageLineage.Nanos(e.Delta.KnownAt) < KnownBefore;
+            UsageLineage.Nanos(e.Delta.ValidAt) < Days.ValidBefore && UsageLineage.Nanos(e.Delta.KnownAt) < Days.KnownBefore;
 
         public static Split Of(TimeAxes axes)
         {
             var validDay = DayFloor(axes.ValidBefore);
             var knownDay = DayFloor(axes.KnownBefore);
-            return new Split(new TimeAxes(validDay, knownDay), Nanos(validDay), Nanos(axes.ValidBefore), Nanos(knownDay), Nanos(axes.KnownBefore));
+            return new Split(new TimeAxes(validDay, knownDay), new BoundaryDays(Nanos(validDay), Nanos(axes.ValidBefore), Nanos(knownDay), Nanos(axes.KnownBefore)));
         }
 
         private static Instant? DayFloor(Instant? bound) => bound is { } b ? UsageLineage.DayStart(UsageBucket.DayOf(b)) : null;
