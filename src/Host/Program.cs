@@ -84,6 +84,7 @@ builder.Services.AddWebhookDelivery();
 builder.AddLedgerTelemetry();
 builder.Services.AddHostedService<DemoDataSeeder>();
 builder.Services.AddHostedService<ComputeLedger.Host.Commitments.TrackingConsumption.CommitmentWatch>();
+builder.Services.AddHostedService<ComputeLedger.Host.Usage.Closing.DayClose>();
 builder.Services.AddSingleton(new ReplayProgress());
 
 var app = builder.Build();

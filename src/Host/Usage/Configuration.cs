@@ -53,6 +53,10 @@ public static class Configuration
             composite.Options.BatchSize = 500;
         });
 
+        // The hourly sums of each closed known day, written by DayClose in the background, read by instant axes.
+        options.Storage.ExtendedSchemaObjects.Add(KnownDayHours.Table(options.DatabaseSchemaName));
+        options.Storage.ExtendedSchemaObjects.Add(KnownDayHours.ClosedTable(options.DatabaseSchemaName));
+
         // The idempotency claim of every usageId ever accepted, written in the same transaction as its event.
         options.Storage.ExtendedSchemaObjects.Add(UsageClaims.Table(options.DatabaseSchemaName));
         return options;

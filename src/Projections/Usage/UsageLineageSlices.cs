@@ -707,28 +707,33 @@ public sealed class LineageReader : IAsyncDisposable
     /// <summary>
     /// The events with contributions on the boundary days up to the mark, read in one round trip: the slices of the
     /// boundary valid day (known before the bound) and of the boundary known day (valid earlier) name them. The cost is
-    /// one day's events, not the history's. With <paramref name="knownDayFromRows"/>, the known day's events that need
-    /// no replay (<see cref="SummableFromRows"/>) are left out of them and summed from their slices as buckets instead: a
-    /// backfill recorded that day is read as a few rows per event, not as its records.
+    /// one day's events, not the history's. With <paramref name="knownDayFromRows"/>, rows stand in for events where they
+    /// can, summed as buckets: the known day's events that need no replay (<see cref="SummableFromRows"/>) from their
+    /// slices, so a backfill recorded that day is read as a few rows per event; and the valid day's events of closed
+    /// known days from those days' hourly rows (<see cref="KnownDayHours.BoundaryCtes"/>), so the weeks of batches that
+    /// span the valid day are read as a row per chip and known day, not as their records.
     /// </summary>
     private async Task<(List<UsageBucket> Sums, List<long> Sequences)> Boundary(BoundaryDays days, bool knownDayFromRows, CancellationToken ct)
     {
         var slices = $"{_schema}.{UsageLineageSlices.TableName}";
         const string knownDay = "known_ns >= @known_day and known_ns < @known_before and seq <= @mark";
+        var ctes = KnownDayHours.BoundaryCtes(_schema, slices);
         var sumsSql = knownDayFromRows
             ? $"""
-              with summable as (select seq from {slices} where {knownDay} group by seq having {SummableFromRows})
+              with {ctes},
+              summable as (select seq from {slices} where {knownDay} group by seq having {SummableFromRows})
               select {UsageBucket.SumColumns}, sum(chip_hours), sum(amount), sum(tokens), sum(tokenized_amount), sum(records)
               from {slices}
               where {knownDay} and valid_to_day < @valid_day and seq in (select seq from summable)
-              group by {UsageBucket.SumColumns};
+              group by {UsageBucket.SumColumns}
+              union all
+              {KnownDayHours.BoundarySumsSql(_schema)};
               """
             : "";
         await using var command = Command($"""
             {sumsSql}
-            select seq from {slices}
-            where @valid_open and valid_from_day <= @valid_day and valid_from_day >= @valid_day - 31 and valid_to_day >= @valid_day
-              and known_ns < @known_before and seq <= @mark
+            with {ctes}
+            select seq from valid_slices v where not {KnownDayHours.HeldByClosedDay}
             union
             select seq from {slices}
             where {knownDay}
@@ -765,6 +770,10 @@ public sealed class LineageReader : IAsyncDisposable
         command.Parameters.Add(new NpgsqlParameter("known_day", days.KnownDay));
         command.Parameters.Add(new NpgsqlParameter("known_before", days.KnownBefore));
         command.Parameters.Add(new NpgsqlParameter("mark", Mark));
+        command.Parameters.Add(new NpgsqlParameter("known_day_number", days.KnownDay == long.MaxValue ? int.MaxValue : UsageBucket.DayOf(UsageLineage.FromNanos(days.KnownDay))));
+        var (slot, offset) = KnownDayHours.SlotOf(days);
+        command.Parameters.Add(new NpgsqlParameter("slot", slot));
+        command.Parameters.Add(new NpgsqlParameter("offset", offset));
     }
 
     /// <summary>

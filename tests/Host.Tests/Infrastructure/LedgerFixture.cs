@@ -84,6 +84,8 @@ public sealed class LedgerFixture : IAsyncLifetime
                 ["Ledger:Webhooks:BackoffSeconds"] = "0.2,0.2,0.2,0.2,0.2",
                 // Deadlines and drawdown marks are checked when a test says so (CommitmentWatch.RunOnce), not on a timer.
                 ["Ledger:WatchSeconds"] = "0",
+                // Known days are closed when a test says so (KnownDayHours.CloseDue), not on a timer.
+                ["Ledger:DayCloseSeconds"] = "0",
             }));
         });
 

@@ -21,7 +21,8 @@ public abstract class LedgerTest(LedgerFixture fixture) : IAsyncLifetime
     {
         Fixture.Time.Pinned = null;
         await ResetKeepingNumbering();
-        await Sql("truncate ledger.usage_claims, ledger.usage_buckets, ledger.usage_lineage_slices, ledger.usage_lineage_slice_counts");
+        await Sql("truncate ledger.usage_claims, ledger.usage_buckets, ledger.usage_lineage_slices, ledger.usage_lineage_slice_counts, "
+            + "ledger.usage_day_hours, ledger.usage_day_hours_closed");
         // Messages an earlier test published, and what a consumer recorded of them, must not reach this test's consumer.
         await Sql("""
             do $$ declare t record; begin

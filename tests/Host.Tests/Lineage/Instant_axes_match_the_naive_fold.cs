@@ -1,5 +1,8 @@
 using System.Globalization;
 using ComputeLedger.Host.Tests.Infrastructure;
+using ComputeLedger.Projections.Usage;
+using Microsoft.Extensions.DependencyInjection;
+using NodaTime;
 using Shouldly;
 
 namespace ComputeLedger.Host.Tests.Lineage;
@@ -75,12 +78,71 @@ public class Instant_axes_match_the_naive_fold(LedgerFixture fixture) : LineageT
                 Iso(knownTimes[0].AddMinutes(random.Next(0, (int)(known - knownTimes[0]).TotalMinutes + 60)))));
         }
 
+        // asOf at the last second of an hour: every record of that hour starts before it, so closed days' hourly sums
+        // stand in for their events; at an hour's first instant and mid-hour, records later in the hour make a closed day
+        // replay its events instead.
+        for (var p = 0; p < 6; p++)
+        {
+            var hour = origin.AddHours(random.Next(0, 24 * 40));
+            probes.Add((Iso(hour.AddMinutes(59).AddSeconds(59)), p % 2 == 0 ? null : Iso(knownTimes[random.Next(15, 30)])));
+            probes.Add((Iso(hour.AddMinutes(p * 10)), Iso(knownTimes[random.Next(15, 30)])));
+
+            // Next to a record: just before it in its hour (a closed day holding it must replay, not sum the hour), and at
+            // the end of the hour before (its hour must not be summed).
+            var start = starts[random.Next(starts.Count)];
+            probes.Add((Iso(start.AddTicks(-1)), null));
+            probes.Add((Iso(start.Date.AddHours(start.Hour).AddTicks(-1)), null));
+        }
+
         // Events recorded on knownAt's day whose records are all valid before asOf's day are summed from their slices; a
         // ledger whose slices predate those sums (null) replays them instead. Both must give the fold's answer.
         (await Sql("select count(*) from ledger.usage_lineage_slices where records is null"))!.ShouldBe(0L);
         await Check();
+
+        // Known days closed (hourly sums per valid day), first the earlier half, then all but the last: both must give the
+        // fold's answer, the open days' events replayed beside the closed days' sums.
+        var ct = TestContext.Current.CancellationToken;
+        (await KnownDayHours.CloseDue(Fixture.Store, Instant.FromDateTimeUtc(knownTimes[15]), ct)).ShouldBeGreaterThan(3);
+        await Check();
+        (await KnownDayHours.CloseDue(Fixture.Store, Instant.FromDateTimeUtc(known), ct)).ShouldBeGreaterThan(3);
+        var hourRows = (long)(await Sql("select count(*) from ledger.usage_day_hours"))!;
+        hourRows.ShouldBeGreaterThan(20L);
+
+        // A day closed already (by another host, or a retry) is left as it is: its rows are never written twice.
+        var closedDay = (int)(await Sql("select min(known_day) from ledger.usage_day_hours_closed"))!;
+        (await KnownDayHours.Close(Fixture.Store, closedDay, Instant.FromDateTimeUtc(known), ct)).ShouldBe(false);
+        (await Sql("select count(*) from ledger.usage_day_hours"))!.ShouldBe(hourRows);
+        await Check();
+
+        // An event recorded on a closed day after it was closed (a commit that came late) is replayed, not lost.
+        var lateStart = origin.AddHours(random.Next(0, 24 * 40));
+        starts.Add(lateStart);
+        await At(Iso(knownTimes[4].AddMinutes(1)), () => Post(Record("late", 7, start: Iso(lateStart), end: Iso(lateStart.AddHours(1)))));
+        await CatchUp();
+        probes.Add((Iso(lateStart.AddMinutes(59).AddSeconds(59)), null));
+        probes.Add((Iso(lateStart.AddHours(1)), Iso(known)));
+        await Check();
+
         await Sql("update ledger.usage_lineage_slices set chip_hours = null, tokens = null, tokenized_amount = null, records = null where seq % 2 = 0");
         await Check();
+
+        // Lineage rows behind every closed day (as while a rebuild refills them): the closed days' sums are not used, and
+        // their events are read from the rows and the tail after the rows' mark, each once.
+        var coordinator = Fixture.Host.Services.GetRequiredService<Marten.Events.Daemon.Coordination.IProjectionCoordinator>();
+        await coordinator.PauseAsync();
+        // The rows stop inside a closed day: its first event in them, the rest only in the tail.
+        var behind = (long)(await Sql($"""
+            with days as (select floor(known_ns / {KnownDayHours.DayNs}.0)::int as day, seq from ledger.usage_lineage_slices)
+            select min(seq) from days where day = (
+                select day from days where day in (select known_day from ledger.usage_day_hours_closed)
+                group by day having count(distinct seq) >= 3 order by day limit 1)
+            """))!;
+        await Sql($"delete from ledger.usage_lineage_slices where seq > {behind}; "
+                  + $"update ledger.mt_event_progression set last_seq_id = {behind} where name = '{UsageLineageSlices.ProjectionName}:All'");
+        probes.Clear();
+        probes.AddRange(starts.Select(start => ((string?)Iso(start.Date.AddHours(start.Hour + 1).AddTicks(-1)), (string?)null)));
+        await Check();
+        await coordinator.ResumeAsync();
         return;
 
         async Task Check()

@@ -33,7 +33,8 @@ public static class UsageHistory
 
         // An instant is finer than a bucket: sum the buckets up to its day, then add that day's own contributions (valid
         // that day before asOf, or valid earlier and recorded that day before knownAt), read from the lineage rows by
-        // time and completed with the events after their mark. The cost is one day's events, not the history's.
+        // time and completed with the events after their mark. The cost is one day's events, not the history's; of the
+        // valid day's, those of closed known days are summed by hour instead of replayed (KnownDayHours).
         var split = LineageTail.Split.Of(axes);
         var buckets = await Buckets(session, split.WholeDays, ct);
         List<UsageBucket> boundary;
