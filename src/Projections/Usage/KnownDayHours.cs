@@ -166,7 +166,7 @@ public static class KnownDayHours
         await using var connection = store.Storage.Database.CreateConnection();
         await connection.OpenAsync(ct);
         await using var command = new NpgsqlCommand($"""
-            with mark as ({MarkSql(store)}),
+            with mark as ({LineageReader.MarkSql(store)}),
             next as (
                 select min(known_ns) as known_ns from {schema}.{UsageLineageSlices.TableName}
                 where known_ns >= coalesce((select (max(known_day) + 1)::bigint * {DayNs} from {schema}.{ClosedTableName}), '-9223372036854775808'::bigint)
@@ -202,7 +202,7 @@ public static class KnownDayHours
         var sequences = new List<long>();
         await using (var snapshot = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct))
         {
-            await using (var command = new NpgsqlCommand(MarkSql(store), connection, snapshot))
+            await using (var command = new NpgsqlCommand(LineageReader.MarkSql(store), connection, snapshot))
             {
                 mark = (long)(await command.ExecuteScalarAsync(ct))!;
             }
@@ -288,10 +288,6 @@ public static class KnownDayHours
         await write.CommitAsync(ct);
         return true;
     }
-
-    /// <summary>The lineage rows' progress mark, as <see cref="LineageReader"/> reads it.</summary>
-    private static string MarkSql(IDocumentStore store) =>
-        $"select coalesce(max(last_seq_id), 0) as seq from {store.Options.Events.DatabaseSchemaName}.mt_event_progression where name = '{UsageLineageSlices.ProjectionName}:All'";
 
     /// <summary>
     /// For an instant's read (<see cref="LineageReader"/>), as common table expressions: <c>valid_slices</c>, the slices

@@ -437,11 +437,16 @@ public sealed class LineageReader : IAsyncDisposable
 
     /// <summary>
     /// The last sequence the lineage rows hold (0 before the first page, or after a rebuild emptied them). Read from
-    /// Marten's mt_event_progression with a statement of its own, the project's one read of that table: Marten's
-    /// progress API reads on a connection of its own, outside the snapshot the rows are read in. Guarded by
+    /// Marten's mt_event_progression with a statement of its own (<see cref="MarkSql"/>; closing a known day reads it and
+    /// the high-water mark beside it): Marten's progress API reads on a connection of its own, outside the snapshot the
+    /// rows are read in. Guarded by
     /// <c>tests/Host.Tests/Lineage/Progress_marks_are_Martens.cs</c>, which holds it against Marten's API.
     /// </summary>
     public long Mark { get; }
+
+    /// <summary>The statement that reads <see cref="Mark"/> (one column, <c>seq</c>); closing a known day reads it too (<see cref="KnownDayHours"/>).</summary>
+    public static string MarkSql(IDocumentStore store) =>
+        $"select coalesce(max(last_seq_id), 0) as seq from {store.Options.Events.DatabaseSchemaName}.mt_event_progression where name = '{UsageLineageSlices.ProjectionName}:All'";
 
     public static async Task<LineageReader> Open(IQuerySession session, CancellationToken ct)
     {
@@ -450,10 +455,7 @@ public sealed class LineageReader : IAsyncDisposable
         {
             await connection.OpenAsync(ct);
             var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
-            await using var command = new NpgsqlCommand(
-                $"select coalesce(max(last_seq_id), 0) from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_event_progression where name = @shard",
-                connection, transaction);
-            command.Parameters.Add(new NpgsqlParameter("shard", $"{UsageLineageSlices.ProjectionName}:All"));
+            await using var command = new NpgsqlCommand(MarkSql(session.DocumentStore), connection, transaction);
             var mark = (long)(await command.ExecuteScalarAsync(ct))!;
             return new LineageReader(connection, transaction, session.DocumentStore.Options.DatabaseSchemaName, mark, session);
         }
