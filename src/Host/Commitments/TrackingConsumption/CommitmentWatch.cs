@@ -3,6 +3,7 @@ using ComputeLedger.Projections.Commitments;
 using ComputeLedger.Projections.Usage;
 using Marten;
 using Wolverine;
+using ComputeLedger.Host.Infrastructure;
 using ComputeLedger.Host.Integration;
 
 namespace ComputeLedger.Host.Commitments.TrackingConsumption;
@@ -13,30 +14,12 @@ namespace ComputeLedger.Host.Commitments.TrackingConsumption;
 /// drawdown projection has folded. Each commitment is checked in its own outboxed transaction, so what it records and the
 /// integration events it announces commit together.
 /// </summary>
-public sealed class CommitmentWatch(IServiceProvider services, IConfiguration configuration, IClock clock, ILogger<CommitmentWatch> logger) : BackgroundService
+public sealed class CommitmentWatch(IServiceProvider services, IConfiguration configuration, IClock clock, ILogger<CommitmentWatch> logger)
+    : PeriodicWork(configuration, "Ledger:WatchSeconds", 5)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var seconds = configuration.GetValue("Ledger:WatchSeconds", 5.0);
-        if (seconds <= 0)
-        {
-            return; // switched off (the tests run RunOnce themselves, at the times they choose)
-        }
+    protected override Task Tick(CancellationToken ct) => RunOnce(services, clock.GetCurrentInstant(), ct);
 
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(seconds));
-        do
-        {
-            try
-            {
-                await RunOnce(services, clock.GetCurrentInstant(), stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning(e, "Watching commitments failed; retrying on the next tick");
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
+    protected override void Failed(Exception fault) => logger.LogWarning(fault, "Watching commitments failed; retrying on the next tick");
 
     public static async Task RunOnce(IServiceProvider services, Instant now, CancellationToken ct)
     {

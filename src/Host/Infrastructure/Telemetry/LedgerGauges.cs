@@ -11,7 +11,8 @@ namespace ComputeLedger.Host.Infrastructure.Telemetry;
 /// every Ledger:Telemetry:SampleSeconds (default 10) by a few small queries. A scrape reads the last sample and never
 /// touches the database, so scraping often costs nothing and a slow database never stalls a scrape.
 /// </summary>
-public sealed class LedgerGauges(IDocumentStore store, IWolverineRuntime runtime, IConfiguration configuration, TimeProvider time, ILogger<LedgerGauges> logger) : BackgroundService
+public sealed class LedgerGauges(IDocumentStore store, IWolverineRuntime runtime, IConfiguration configuration, TimeProvider time, ILogger<LedgerGauges> logger)
+    : PeriodicWork(configuration, "Ledger:Telemetry:SampleSeconds", 10, time)
 {
     public sealed record ProjectionFigures(string Name, long LastSequence, long EventsBehind, double SecondsBehind);
 
@@ -22,30 +23,10 @@ public sealed class LedgerGauges(IDocumentStore store, IWolverineRuntime runtime
         public static readonly Sample Empty = new([], 0, 0, []);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var seconds = configuration.GetValue("Ledger:Telemetry:SampleSeconds", 10.0);
-        if (seconds <= 0)
-        {
-            return;
-        }
+    protected override async Task Tick(CancellationToken ct) => LedgerMetrics.Sampled = await Read(ct);
 
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(seconds), time);
-        do
-        {
-            try
-            {
-                LedgerMetrics.Sampled = await Read(stoppingToken);
-            }
-            // Any fault of a sample (Marten wraps a lost connection in its own exceptions) must not end the hosted service:
-            // by default that stops the whole host. The gauges keep their last figures until a sample succeeds.
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                logger.LogDebug(e, "Sampling the ledger's gauges failed; the last sample stands until the next tick");
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
+    // Marten wraps a lost connection in its own exceptions; the gauges keep their last figures until a sample succeeds.
+    protected override void Failed(Exception fault) => logger.LogDebug(fault, "Sampling the ledger's gauges failed; the last sample stands until the next tick");
 
     /// <summary>
     /// Projection progress and the event log through Marten's API, dead letters as Marten documents, the outbox and inbox
@@ -56,7 +37,7 @@ public sealed class LedgerGauges(IDocumentStore store, IWolverineRuntime runtime
         await using var session = store.QuerySession();
         var newest = await session.Events.QueryAllRawEvents().OrderByDescending(e => e.Sequence).FirstOrDefaultAsync(ct);
         var high = newest?.Sequence ?? 0;
-        var now = time.GetUtcNow();
+        var now = Time.GetUtcNow();
         var projections = new List<ProjectionFigures>();
         foreach (var shard in await store.Advanced.AllProjectionProgress(token: ct))
         {

@@ -1,4 +1,5 @@
 using ComputeLedger.Projections.Usage;
+using ComputeLedger.Host.Infrastructure;
 using Marten;
 
 namespace ComputeLedger.Host.Usage.Closing;
@@ -9,32 +10,17 @@ namespace ComputeLedger.Host.Usage.Closing;
 /// hour once (<see cref="KnownDayHours"/>), so an instant asOf reads those sums instead of replaying the day's events.
 /// A failure is logged and tried again on the next tick; until a day is closed, reads replay its events as before.
 /// </summary>
-public sealed class DayClose(IDocumentStore store, IConfiguration configuration, IClock clock, ILogger<DayClose> logger) : BackgroundService
+public sealed class DayClose(IDocumentStore store, IConfiguration configuration, IClock clock, ILogger<DayClose> logger)
+    : PeriodicWork(configuration, "Ledger:DayCloseSeconds", 60)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task Tick(CancellationToken ct)
     {
-        var seconds = configuration.GetValue("Ledger:DayCloseSeconds", 60.0);
-        if (seconds <= 0)
+        var closed = await KnownDayHours.CloseDue(store, clock.GetCurrentInstant(), ct);
+        if (closed > 0)
         {
-            return;
+            logger.LogInformation("Closed {Days} known days (hourly usage sums for instant reads)", closed);
         }
-
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(seconds));
-        do
-        {
-            try
-            {
-                var closed = await KnownDayHours.CloseDue(store, clock.GetCurrentInstant(), stoppingToken);
-                if (closed > 0)
-                {
-                    logger.LogInformation("Closed {Days} known days (hourly usage sums for instant reads)", closed);
-                }
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning(e, "Closing known days failed; retrying on the next tick");
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
+
+    protected override void Failed(Exception fault) => logger.LogWarning(fault, "Closing known days failed; retrying on the next tick");
 }
